@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "drctl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "drctl", targets: ["drctl"]),
+        .library(name: "DRCore", targets: ["DRCore"]),
+        .library(name: "Snapshots", targets: ["Snapshots"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C shims: module maps plus `static inline` wrappers only, no logic.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystem"),
+        .target(
+            name: "DRCore",
+            dependencies: [
+                "CSystem",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "Snapshots",
+            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "Restore",
+            dependencies: ["DRCore", "Snapshots", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "Scheduler",
+            dependencies: ["DRCore", "Snapshots", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "drctl",
+            dependencies: [
+                "DRCore", "Snapshots", "Restore", "Scheduler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,20 @@
+#ifndef DRCTL_CSYSTEM_SHIM_H
+#define DRCTL_CSYSTEM_SHIM_H
+// glibc calls that Swift's Glibc module hides behind _GNU_SOURCE. Declarations and
+// `static inline` wrappers only.
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+extern int pipe2(int pipefd[2], int flags);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+
+/// pipe2(2) with O_CLOEXEC on both ends.
+static inline int drctl_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+/// Makes a spawned child start in `path` (glibc 2.29+).
+static inline int drctl_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+#endif

@@ -1,0 +1,90 @@
+internal import GRDB
+
+extension Catalog {
+    /// The schema, one migration per catalog version. Never edit a shipped migration:
+    /// add a new one. Documented in docs/ARCHITECTURE.md.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE source (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    config_digest TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY,
+                    trigger TEXT NOT NULL CHECK (trigger IN ('manual', 'cron', 'drill')),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'partial')),
+                    error TEXT,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    drctl_version TEXT NOT NULL
+                );
+                CREATE TABLE object (
+                    id INTEGER PRIMARY KEY,
+                    type TEXT NOT NULL CHECK (type IN ('data', 'manifest')),
+                    sha256 TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    plain_size INTEGER NOT NULL,
+                    encryption TEXT NOT NULL CHECK (encryption IN ('none', 'age')),
+                    compression TEXT NOT NULL DEFAULT 'none',
+                    created_at TEXT NOT NULL,
+                    UNIQUE (type, sha256)
+                );
+                CREATE TABLE snapshot (
+                    id TEXT PRIMARY KEY,
+                    source_id INTEGER NOT NULL REFERENCES source(id),
+                    run_id INTEGER REFERENCES run(id) ON DELETE SET NULL,
+                    kind TEXT NOT NULL,
+                    level TEXT NOT NULL CHECK (level IN ('full', 'incremental')),
+                    parent_id TEXT REFERENCES snapshot(id),
+                    created_at TEXT NOT NULL,
+                    data_time TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    plain_bytes INTEGER NOT NULL,
+                    files INTEGER,
+                    status TEXT NOT NULL CHECK (status IN ('complete')),
+                    verified_at TEXT,
+                    verify_result TEXT,
+                    manifest_object_id INTEGER NOT NULL REFERENCES object(id),
+                    meta TEXT NOT NULL DEFAULT '{}',
+                    CHECK ((level = 'full') = (parent_id IS NULL))
+                );
+                CREATE INDEX snapshot_by_source_time ON snapshot(source_id, data_time);
+                CREATE INDEX snapshot_by_parent ON snapshot(parent_id);
+                CREATE TABLE snapshot_object (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+                    object_id INTEGER NOT NULL REFERENCES object(id),
+                    role TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    PRIMARY KEY (snapshot_id, object_id)
+                );
+                CREATE INDEX snapshot_object_by_object ON snapshot_object(object_id);
+                CREATE TABLE git_ref (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    oid TEXT NOT NULL,
+                    symref TEXT,
+                    PRIMARY KEY (snapshot_id, name)
+                );
+                CREATE TABLE source_attempt (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    source_id INTEGER NOT NULL REFERENCES source(id),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+                    error TEXT,
+                    snapshot_id TEXT REFERENCES snapshot(id) ON DELETE SET NULL
+                );
+                CREATE INDEX source_attempt_by_run ON source_attempt(run_id);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,235 @@
+internal import Foundation
+internal import Yams
+
+extension DRConfig {
+    /// The largest configuration file accepted, in bytes (1 MiB).
+    public static let maximumFileSize = 1 << 20
+
+    /// The keys allowed at the top level of `drctl.yaml`.
+    static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources"]
+
+    /// Reads and parses the configuration file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: The file to read; relative paths are taken from the process's current directory.
+    ///   - environment: Supplies `HOME` for `~` expansion.
+    /// - Throws: ``ConfigError`` for a file that is too large, not UTF-8 or invalid;
+    ///   ``DRError`` (`.notFound`, `.io`) when it cannot be read.
+    public static func load(path: String, environment: [String: String]) throws -> DRConfig {
+        let file = absoluteFile(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw DRError(.notFound, "configuration file \(file) does not exist",
+                          hint: "run `drctl init` to create one, or pass --config PATH")
+        }
+        if isDirectory.boolValue {
+            throw DRError(.config, "configuration path \(file) is a directory, expected a YAML file")
+        }
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        } catch {
+            throw DRError(.io, "cannot read configuration file \(file)", cause: error)
+        }
+        if data.count > maximumFileSize {
+            throw ConfigError(file: file, field: "",
+                              message: "file is larger than 1 MiB; expected a small YAML configuration file")
+        }
+        let text = try decodeUTF8(data, file: file)
+        return try parse(text: text, path: file, environment: environment)
+    }
+
+    /// Parses configuration text as if read from `path`.
+    ///
+    /// - Parameters:
+    ///   - text: The YAML document.
+    ///   - path: Where the text came from: shown in errors and the base for relative paths.
+    ///   - environment: Supplies `HOME` for `~` expansion.
+    /// - Throws: ``ConfigError`` describing the first problem found.
+    public static func parse(text: String, path: String, environment: [String: String]) throws -> DRConfig {
+        let file = absoluteFile(path)
+        if text.utf8.count > maximumFileSize {
+            throw ConfigError(file: file, field: "",
+                              message: "file is larger than 1 MiB; expected a small YAML configuration file")
+        }
+        let ctx = ParseContext(file: file, baseDirectory: ConfigPaths.directory(of: file), environment: environment)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw yamlError(error, text: text, ctx: ctx)
+        }
+        guard let root else {
+            throw ctx.error(nil, "", "the file is empty; expected a mapping with at least `repository`, `catalog` and `sources`")
+        }
+        return try parseDocument(root, file: file, ctx: ctx)
+    }
+
+    private static func absoluteFile(_ path: String) -> String {
+        if path.hasPrefix("/") { return ConfigPaths.standardize(path) }
+        return ConfigPaths.standardize(FileManager.default.currentDirectoryPath + "/" + path)
+    }
+
+    private static func parseDocument(_ root: Node, file: String, ctx: ParseContext) throws(ConfigError) -> DRConfig {
+        let top = try MappingReader(root, path: "", typeMark: root.mark,
+                                    expected: "a mapping of settings at the top level", ctx: ctx)
+        try top.checkKeys(topLevelKeys)
+
+        let repositories = try parseRepositories(top)
+        let catalog = try top.path("catalog", required: true, expected: "a string (the SQLite catalog file path)")!
+        let dataDir = try top.path("data_dir", required: false, expected: "a string (a directory path)")
+            ?? ConfigPaths.directory(of: catalog)
+
+        var encryption: EncryptionConfig?
+        if let section = try top.mapping("encryption", expected: "a mapping with `recipients` and optional `identity`") {
+            encryption = try parseEncryption(section)
+        }
+        var cluster: ClusterConfig?
+        if let section = try top.mapping("cluster", expected: "a mapping with optional `kubeconfig` and `context`") {
+            try section.checkKeys(["kubeconfig", "context"])
+            cluster = ClusterConfig(
+                kubeconfig: try section.path("kubeconfig", required: false),
+                context: try section.string("context", required: false, expected: "a string (a kubeconfig context name)"))
+        }
+
+        let sourceNodes = try top.sequence("sources", required: true, expected: "a list of sources (may be empty: `sources: []`)")!
+        var sources: [SourceConfig] = []
+        var firstLine: [String: Int] = [:]
+        for (index, node) in sourceNodes.enumerated() {
+            let source = try parseSource(node, index: index, ctx: ctx)
+            if let line = firstLine[source.name] {
+                let mark = try? MappingReader(node, path: "", typeMark: nil, expected: "", ctx: ctx).entry("name")?.value.mark
+                throw ctx.error(mark ?? node.mark, "sources[\(index)].name",
+                                "duplicate source name `\(source.name)` (first used on line \(line)); source names must be unique")
+            }
+            firstLine[source.name] = source.line
+            sources.append(source)
+        }
+        return DRConfig(file: file, repositories: repositories, catalog: catalog, dataDir: dataDir,
+                        encryption: encryption, cluster: cluster, sources: sources)
+    }
+
+    /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`
+    /// list form would be parsed here too.
+    private static func parseRepositories(_ top: MappingReader) throws(ConfigError) -> [RepositoryConfig] {
+        let expected = "a string (a local directory path)"
+        let raw = try top.string("repository", required: true, expected: expected)!
+        if raw.contains("://") {
+            throw top.ctx.error(top.entry("repository")?.value.mark, "repository",
+                                "remote repositories are not supported yet; expected a local directory path")
+        }
+        let path = try resolvePath(raw, field: "repository", mark: top.entry("repository")?.value.mark, ctx: top.ctx)
+        return [RepositoryConfig(name: "default", location: .local(path: path))]
+    }
+
+    private static func parseEncryption(_ section: MappingReader) throws(ConfigError) -> EncryptionConfig {
+        try section.checkKeys(["recipients", "identity"])
+        let nodes = try section.sequence("recipients", required: true,
+                                         expected: "a list of age recipients (may be empty: `recipients: []`)")!
+        var recipients: [String] = []
+        for (index, node) in nodes.enumerated() {
+            let field = "\(section.field("recipients"))[\(index)]"
+            let value = try scalarText(node, field: field, typeMark: node.mark,
+                                       expected: "a string (an age recipient `age1…`)", ctx: section.ctx)
+            if let reason = validateRecipient(value) {
+                throw section.ctx.error(node.mark, field, reason)
+            }
+            recipients.append(value)
+        }
+        let identity = try section.path("identity", required: false, expected: "a string (the age identity file path)")
+        return EncryptionConfig(recipients: recipients, identity: identity)
+    }
+
+    /// Decodes strictly as UTF-8, reporting the line of the first invalid byte.
+    static func decodeUTF8(_ data: Data, file: String) throws(ConfigError) -> String {
+        let bytes = [UInt8](data)
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        var line = 1
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                if encoded.count == 1 && encoded.first == UInt8(ascii: "\n") { line += 1 }
+                offset += encoded.count
+            case .error:
+                break loop
+            case .emptyInput:
+                break loop
+            }
+        }
+        throw ConfigError(file: file, line: line, field: "",
+                          message: "file is not valid UTF-8 (invalid byte at offset \(offset)); expected UTF-8 text")
+    }
+
+    /// Turns a Yams error into a ``ConfigError`` without echoing the document.
+    private static func yamlError(_ error: YamlError, text: String, ctx: ParseContext) -> ConfigError {
+        func contextText(_ context: YamlError.Context?) -> String {
+            guard let context else { return "" }
+            return "\(context.text) at line \(context.mark.line), column \(context.mark.column): "
+        }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            return ctx.error(mark, "", "invalid YAML: \(contextText(context))\(problem)")
+        case let .reader(problem, offset, _, _):
+            var line: Int?
+            if let offset { line = text.prefix(offset).filter { $0 == "\n" }.count + 1 }
+            return ConfigError(file: ctx.file, line: line, field: "", message: "invalid YAML input: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return duplicateKeyError(name: duplicates.first ?? "?", firstMark: context.mark, text: text, ctx: ctx)
+        default:
+            return ctx.error(nil, "", "invalid YAML")
+        }
+    }
+
+    /// Yams reports a duplicate key with the mark of its first occurrence only. To find the
+    /// second occurrence and the key's field path, rename the first occurrence and compose again.
+    private static func duplicateKeyError(name: String, firstMark: Mark, text: String, ctx: ParseContext) -> ConfigError {
+        let fallback = ctx.error(firstMark, name, "duplicate key `\(name)`; each key may appear only once in a mapping")
+        let marker = "__drctl_duplicate__"
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lineIndex = firstMark.line - 1
+        guard lines.indices.contains(lineIndex) else { return fallback }
+        var scalars = Array(lines[lineIndex].unicodeScalars)
+        var offset = firstMark.column - 1
+        guard offset >= 0, offset < scalars.count else { return fallback }
+        if scalars[offset] == "\"" || scalars[offset] == "'" { offset += 1 }
+        scalars.insert(contentsOf: marker.unicodeScalars, at: offset)
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        lines[lineIndex] = String(view)
+        guard let root = try? Yams.compose(yaml: lines.joined(separator: "\n")),
+              let (path, mark) = findDuplicate(in: root, path: "", renamed: marker + name, name: name)
+        else { return fallback }
+        return ctx.error(mark, fieldPath(path, name),
+                         "duplicate key `\(name)` (first defined on line \(firstMark.line)); each key may appear only once in a mapping")
+    }
+
+    private static func findDuplicate(in node: Node, path: String, renamed: String, name: String) -> (String, Mark?)? {
+        switch node {
+        case .mapping(let mapping):
+            if mapping.contains(where: { $0.key.string == renamed }),
+               let other = mapping.first(where: { $0.key.string == name }) {
+                return (path, other.key.mark)
+            }
+            for (key, value) in mapping {
+                if let found = findDuplicate(in: value, path: fieldPath(path, key.string ?? "?"), renamed: renamed, name: name) {
+                    return found
+                }
+            }
+        case .sequence(let sequence):
+            for (index, value) in sequence.enumerated() {
+                if let found = findDuplicate(in: value, path: "\(path)[\(index)]", renamed: renamed, name: name) {
+                    return found
+                }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+}

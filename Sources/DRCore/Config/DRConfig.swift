@@ -1,0 +1,154 @@
+/// The parsed, validated contents of a `drctl.yaml` configuration file.
+///
+/// All paths are absolute and standardized: `~` is expanded with `HOME` from the
+/// environment given to the loader, and relative paths are resolved against the
+/// directory containing the configuration file.
+public struct DRConfig: Sendable {
+    /// Absolute, standardized path of the configuration file this was read from.
+    public var file: String
+    /// The object stores snapshots are written to. The `repository:` shorthand yields
+    /// exactly one entry named `"default"`.
+    public var repositories: [RepositoryConfig]
+    /// Absolute path of the SQLite catalog.
+    public var catalog: String
+    /// Absolute path of the working data directory (git mirrors, locks).
+    /// Defaults to the directory containing ``catalog``.
+    public var dataDir: String
+    /// Encryption settings, or `nil` when the `encryption:` section is absent.
+    public var encryption: EncryptionConfig?
+    /// Kubernetes cluster access settings, or `nil` when `cluster:` is absent.
+    public var cluster: ClusterConfig?
+    /// The configured backup sources, in file order.
+    public var sources: [SourceConfig]
+
+    /// Creates a configuration from already-validated parts.
+    public init(
+        file: String, repositories: [RepositoryConfig], catalog: String, dataDir: String,
+        encryption: EncryptionConfig? = nil, cluster: ClusterConfig? = nil, sources: [SourceConfig]
+    ) {
+        self.file = file
+        self.repositories = repositories
+        self.catalog = catalog
+        self.dataDir = dataDir
+        self.encryption = encryption
+        self.cluster = cluster
+        self.sources = sources
+    }
+
+    /// The source with the given name, or `nil` if none has it.
+    public func source(named name: String) -> SourceConfig? {
+        sources.first { $0.name == name }
+    }
+}
+
+/// One object store that snapshots are written to.
+public struct RepositoryConfig: Sendable {
+    /// Where a repository lives.
+    public enum Location: Sendable, Equatable {
+        /// A directory on the local file system (absolute path).
+        case local(path: String)
+    }
+
+    /// The repository's name (`"default"` for the `repository:` shorthand).
+    public var name: String
+    /// Where the repository lives.
+    public var location: Location
+
+    /// Creates a repository entry.
+    public init(name: String, location: Location) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// The `encryption:` section.
+public struct EncryptionConfig: Sendable {
+    /// age recipients (`age1…`) that new data is encrypted to; may be empty.
+    public var recipients: [String]
+    /// Absolute path of the age identity file used to decrypt, if configured.
+    public var identity: String?
+
+    /// Creates an encryption section.
+    public init(recipients: [String], identity: String? = nil) {
+        self.recipients = recipients
+        self.identity = identity
+    }
+}
+
+/// The `cluster:` section: how to reach the Kubernetes cluster.
+public struct ClusterConfig: Sendable {
+    /// Absolute path of the kubeconfig file, if configured.
+    public var kubeconfig: String?
+    /// The kubeconfig context to use, if configured.
+    public var context: String?
+
+    /// Creates a cluster section.
+    public init(kubeconfig: String? = nil, context: String? = nil) {
+        self.kubeconfig = kubeconfig
+        self.context = context
+    }
+}
+
+/// One entry of `sources:`: something drctl backs up.
+public struct SourceConfig: Sendable {
+    /// Unique name matching `^[a-z0-9][a-z0-9._-]{0,62}$`.
+    public var name: String
+    /// What kind of source this is; always matches ``spec``.
+    public var kind: SourceKind
+    /// The schedule (a 5-field cron line or a macro such as `@daily`), shape-checked only.
+    public var schedule: String?
+    /// The 1-based line in the configuration file where this entry starts.
+    public var line: Int
+    /// The kind-specific settings.
+    public var spec: SourceSpec
+
+    /// Creates a source entry; `kind` is taken from `spec`.
+    public init(name: String, schedule: String? = nil, line: Int, spec: SourceSpec) {
+        self.name = name
+        self.kind = spec.kind
+        self.schedule = schedule
+        self.line = line
+        self.spec = spec
+    }
+}
+
+/// The kinds of source drctl knows (the value of a source's `kind:` key).
+public enum SourceKind: String, Sendable, CaseIterable {
+    /// A git repository captured as a `git bundle`.
+    case gitBundle = "git-bundle"
+}
+
+/// Kind-specific settings of a source.
+public enum SourceSpec: Sendable {
+    /// Settings of a `git-bundle` source.
+    case gitBundle(GitBundleSourceConfig)
+
+    /// The kind these settings belong to.
+    public var kind: SourceKind {
+        switch self {
+        case .gitBundle: .gitBundle
+        }
+    }
+}
+
+/// Settings of a `git-bundle` source.
+public struct GitBundleSourceConfig: Sendable, Equatable {
+    /// The repository to bundle: a local path or a URL git can fetch.
+    public var repo: GitLocation
+    /// Absolute path the repository is restored to, if configured.
+    public var restorePath: String?
+
+    /// Creates git-bundle settings.
+    public init(repo: GitLocation, restorePath: String? = nil) {
+        self.repo = repo
+        self.restorePath = restorePath
+    }
+}
+
+/// A git repository location as written in the configuration.
+public enum GitLocation: Sendable, Equatable {
+    /// A local repository (absolute, standardized path).
+    case path(String)
+    /// A URL git can fetch (`scheme://…` or scp-like `user@host:path`), kept verbatim.
+    case url(String)
+}

@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+
+/// Small, explicit wrappers over POSIX file calls: durable writes and streaming reads.
+public enum FileIO {
+    /// True when `path` exists (any type, symlinks not followed).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// True when `path` is a directory (following symlinks).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The size of a file in bytes, or nil when it does not exist.
+    public static func size(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Creates a directory and its parents (like `mkdir -p`).
+    public static func createDirectory(_ path: String, mode: UInt32 = 0o755) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(mode)])
+        } catch {
+            throw DRError(.io, "cannot create directory \(path)", cause: error)
+        }
+    }
+
+    /// The names in a directory (no `.`/`..`), sorted; empty when it does not exist.
+    public static func list(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
+    /// Removes a file or a whole tree; missing paths are fine.
+    public static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Reads a whole (small) file.
+    public static func read(_ path: String) throws -> [UInt8] {
+        var reader = try FileReader(path: path)
+        defer { reader.close() }
+        var result: [UInt8] = []
+        while let chunk = try reader.next() { result.append(contentsOf: chunk) }
+        return result
+    }
+
+    /// `fsync`s a directory so that a rename or create inside it is durable.
+    public static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DRError(.io, "cannot open directory \(path)", cause: POSIXError.current) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw DRError(.io, "cannot sync directory \(path)", cause: POSIXError.current) }
+    }
+
+    /// Writes a file atomically and durably: temp file in the same folder, fsync, rename, fsync folder.
+    public static func atomicWrite(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(randomHex(6))"
+        var writer = try FileWriter(path: temp, mode: mode)
+        do {
+            try writer.write(bytes)
+            try writer.sync()
+            writer.close()
+            try rename(temp, to: path)
+            try syncDirectory(dir.isEmpty ? "." : dir)
+        } catch {
+            writer.close()
+            remove(temp)
+            throw error
+        }
+    }
+
+    /// `rename(2)` with a clear error.
+    public static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else {
+            throw DRError(.io, "cannot rename \(from) to \(to)", cause: POSIXError.current)
+        }
+    }
+
+    /// `count` random bytes as lowercase hex.
+    public static func randomHex(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+/// Writes a file through a raw descriptor; call ``sync()`` before trusting it.
+public struct FileWriter: ~Copyable {
+    public let path: String
+    private var fd: Int32
+
+    /// Creates (exclusively) a new file.
+    public init(path: String, mode: UInt32 = 0o644, exclusive: Bool = true) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), mode_t(mode))
+        guard fd >= 0 else { throw DRError(.io, "cannot create \(path)", cause: POSIXError.current) }
+    }
+
+    public mutating func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DRError(.io, "cannot write \(path)", cause: POSIXError.current)
+            }
+            offset += n
+        }
+    }
+
+    public func sync() throws {
+        guard fsync(fd) == 0 else { throw DRError(.io, "cannot sync \(path)", cause: POSIXError.current) }
+    }
+
+    public mutating func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+}
+
+/// Reads a file in chunks.
+public struct FileReader: ~Copyable {
+    public let path: String
+    private var fd: Int32
+    private let chunkSize: Int
+
+    public init(path: String, chunkSize: Int = 1 << 20) throws {
+        self.path = path
+        self.chunkSize = chunkSize
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw DRError(errno == ENOENT ? .notFound : .io, "cannot open \(path)", cause: POSIXError.current)
+        }
+    }
+
+    /// The next chunk, or nil at end of file.
+    public mutating func next() throws -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DRError(.io, "cannot read \(path)", cause: POSIXError.current)
+            }
+            if n == 0 { return nil }
+            buffer.removeLast(chunkSize - n)
+            return buffer
+        }
+    }
+
+    public mutating func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Foundation
+internal import Crypto
+
+/// A repository in a local folder.
+///
+/// ```
+/// <root>/config                 format version, repository id (JSON)
+/// <root>/objects/ab/abcdef…     data objects, named by the SHA-256 of their bytes
+/// <root>/snapshots/abcdef…      manifest objects
+/// <root>/tmp/                   objects being written (same filesystem, so rename is atomic)
+/// ```
+public struct LocalRepository: ObjectStore {
+    /// The repository format this build reads and writes.
+    public static let formatVersion = 1
+
+    /// The contents of `<root>/config`.
+    public struct Settings: Codable, Sendable {
+        public var format: Int
+        public var id: String
+        public var createdAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case format, id
+            case createdAt = "created_at"
+        }
+    }
+
+    public let name: String
+    public let root: String
+    public let repositoryID: String
+    public var location: String { root }
+
+    /// Opens an existing repository, checking its format version.
+    public init(name: String, root: String) throws {
+        self.name = name
+        self.root = root
+        let configPath = "\(root)/config"
+        guard FileIO.exists(configPath) else {
+            throw DRError(
+                .notFound, "no drctl repository at \(root) (its config file is missing)",
+                hint: "run `drctl init` to create one, or fix `repository:` in drctl.yaml")
+        }
+        let settings: Settings
+        do {
+            settings = try JSONDecoder().decode(Settings.self, from: Data(FileIO.read(configPath)))
+        } catch {
+            throw DRError(.dataCorrupt, "the repository config \(configPath) is unreadable", cause: error)
+        }
+        guard settings.format == Self.formatVersion else {
+            throw DRError(
+                .refused, "repository \(root) has format \(settings.format); this drctl reads format \(Self.formatVersion)",
+                hint: "use a drctl release that supports that format")
+        }
+        repositoryID = settings.id
+    }
+
+    /// Creates a new, empty repository (the folder may exist but must hold no repository).
+    @discardableResult
+    public static func create(name: String, root: String, now: Date = Date()) throws -> LocalRepository {
+        if FileIO.exists("\(root)/config") {
+            return try LocalRepository(name: name, root: root)
+        }
+        if FileIO.isDirectory(root), !FileIO.list(root).isEmpty {
+            throw DRError(.refused, "cannot create a repository in \(root): the folder is not empty")
+        }
+        for sub in ["", "/objects", "/snapshots", "/tmp"] { try FileIO.createDirectory(root + sub, mode: 0o700) }
+        let settings = Settings(format: formatVersion, id: FileIO.randomHex(16), createdAt: ISO8601.format(now))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileIO.atomicWrite(Array(try encoder.encode(settings)) + [0x0a], to: "\(root)/config", mode: 0o600)
+        return try LocalRepository(name: name, root: root)
+    }
+
+    func path(_ type: ObjectType, _ sha: String) -> String {
+        switch type {
+        case .data: "\(root)/objects/\(sha.prefix(2))/\(sha)"
+        case .manifest: "\(root)/snapshots/\(sha)"
+        }
+    }
+
+    public func write(
+        type: ObjectType, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> StoredObject {
+        try FileIO.createDirectory("\(root)/tmp", mode: 0o700)
+        let temp = "\(root)/tmp/\(FileIO.randomHex(12)).partial"
+        var writer = try FileWriter(path: temp, mode: 0o600)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            try produce { bytes in
+                hasher.update(bufferPointer: bytes)
+                size += Int64(bytes.count)
+                try writer.write(bytes)
+            }
+            try writer.sync()
+            writer.close()
+            let sha = hasher.finalize().hexString
+            let final = path(type, sha)
+            let dir = (final as NSString).deletingLastPathComponent
+            if !FileIO.isDirectory(dir) {
+                try FileIO.createDirectory(dir, mode: 0o700)
+                try FileIO.syncDirectory((dir as NSString).deletingLastPathComponent)
+            }
+            if FileIO.size(final) == size {
+                FileIO.remove(temp)  // identical content already stored
+            } else {
+                try FileIO.rename(temp, to: final)
+                try FileIO.syncDirectory(dir)
+            }
+            return StoredObject(type: type, sha256: sha, size: size)
+        } catch {
+            writer.close()
+            FileIO.remove(temp)
+            throw error
+        }
+    }
+
+    public func read(_ object: StoredObject, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let file = path(object.type, object.sha256)
+        var reader: FileReader
+        do {
+            reader = try FileReader(path: file)
+        } catch let error as DRError where error.code == .notFound {
+            throw DRError(.dataCorrupt, "object \(object.sha256) is missing from repository \(name) (\(file))")
+        }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try reader.next() {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+            try chunk.withUnsafeBytes { try consume($0) }
+        }
+        reader.close()
+        let actual = hasher.finalize().hexString
+        guard size == object.size, actual == object.sha256 else {
+            throw DRError(
+                .dataCorrupt,
+                "object \(object.sha256) in repository \(name) is corrupt: expected \(object.size) bytes with that SHA-256, read \(size) bytes hashing to \(actual)")
+        }
+    }
+
+    public func size(of type: ObjectType, sha256: String) -> Int64? {
+        FileIO.size(path(type, sha256))
+    }
+
+    public func list(_ type: ObjectType) throws -> [String] {
+        switch type {
+        case .manifest:
+            return FileIO.list("\(root)/snapshots").filter { $0.count == 64 }
+        case .data:
+            return FileIO.list("\(root)/objects").flatMap { FileIO.list("\(root)/objects/\($0)") }.filter { $0.count == 64 }
+        }
+    }
+
+    public func delete(_ type: ObjectType, sha256: String) throws {
+        let file = path(type, sha256)
+        guard unlink(file) == 0 || errno == ENOENT else {
+            throw DRError(.io, "cannot delete \(file)", cause: POSIXError.current)
+        }
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// ISO 8601 timestamps in UTC with milliseconds, the format drctl writes everywhere.
+public enum ISO8601 {
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    /// Parses `2026-11-22T10:00:00Z`, with or without fractional seconds or an offset.
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) { return date }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,52 @@
+/// What an object holds; decides its place in the repository.
+public enum ObjectType: String, Sendable, Codable, CaseIterable {
+    /// Snapshot data (bundles, archives, exports): `objects/ab/<sha256>`.
+    case data
+    /// A snapshot manifest, listable on its own for catalog recovery: `snapshots/<sha256>`.
+    case manifest
+}
+
+/// An object as stored: named by the SHA-256 of its stored (possibly encrypted) bytes.
+public struct StoredObject: Sendable, Hashable, Codable {
+    public var type: ObjectType
+    public var sha256: String
+    /// Stored size in bytes.
+    public var size: Int64
+
+    public init(type: ObjectType, sha256: String, size: Int64) {
+        self.type = type
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// A content-addressed, immutable object store. Local folders implement it now; S3 later.
+///
+/// Writers make an object durable before returning it; readers check every byte's
+/// hash against the object's name and throw ``DRError/Code/dataCorrupt`` on mismatch.
+public protocol ObjectStore: Sendable {
+    /// The name of the repository in the config (`default` for the `repository:` shorthand).
+    var name: String { get }
+    /// The random id written in the repository's `config` object when it was created.
+    var repositoryID: String { get }
+    /// A human description of where it is (a path or URL).
+    var location: String { get }
+
+    /// Stores the bytes `produce` emits and returns the durable object.
+    func write(
+        type: ObjectType, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> StoredObject
+
+    /// Streams an object's bytes to `consume`, then verifies size and hash. Bytes passed
+    /// to `consume` are tentative until this returns without throwing.
+    func read(_ object: StoredObject, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// The stored size of an object, or nil when it is absent.
+    func size(of type: ObjectType, sha256: String) -> Int64?
+
+    /// The names of all objects of a type.
+    func list(_ type: ObjectType) throws -> [String]
+
+    /// Deletes an object (used by prune only).
+    func delete(_ type: ObjectType, sha256: String) throws
+}

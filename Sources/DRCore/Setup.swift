@@ -1,0 +1,105 @@
+public import Foundation
+public import Logging
+
+/// `drctl init`: a starter config, an empty catalog and repository, and an age key pair,
+/// so that a fresh setup encrypts by default.
+public enum Setup {
+    /// What `initialize` created.
+    public struct Result: Sendable, Codable {
+        public var config: String
+        public var catalog: String
+        public var repository: String
+        public var identity: String?
+        public var recipient: String?
+    }
+
+    /// Creates `directory/drctl.yaml`, `catalog.db`, `repository/` and `keys/identity.txt`.
+    /// Refuses to overwrite an existing config.
+    public static func initialize(
+        directory: String, encrypt: Bool = true, logger: Logger, now: Date = Date()
+    ) throws -> Result {
+        let dir = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let configPath = "\(dir)/drctl.yaml"
+        guard !FileIO.exists(configPath) else {
+            throw DRError(.refused, "\(configPath) already exists; drctl init never overwrites a config",
+                          hint: "edit it, or run init in another folder")
+        }
+        try FileIO.createDirectory(dir)
+        let repository = "\(dir)/repository"
+        let catalogPath = "\(dir)/catalog.db"
+        try LocalRepository.create(name: "default", root: repository, now: now)
+        _ = try Catalog.open(path: catalogPath, create: true, logger: logger)
+        var identityPath: String?
+        var recipient: String?
+        if encrypt {
+            try FileIO.createDirectory("\(dir)/keys", mode: 0o700)
+            let path = "\(dir)/keys/identity.txt"
+            recipient = try writeIdentity(to: path, now: now)
+            identityPath = path
+        }
+        try FileIO.atomicWrite(Array(starterConfig(recipient: recipient).utf8), to: configPath, mode: 0o644)
+        return Result(config: configPath, catalog: catalogPath, repository: repository, identity: identityPath,
+                      recipient: recipient)
+    }
+
+    /// Writes a new age identity file (mode 0600, never overwriting) and returns its recipient.
+    public static func writeIdentity(to path: String, now: Date = Date()) throws -> String {
+        guard !FileIO.exists(path) else {
+            throw DRError(.refused, "\(path) already exists; drctl never overwrites a key file")
+        }
+        let identity = AgeIdentity.generate()
+        var writer = try FileWriter(path: path, mode: 0o600)
+        try writer.write(Array(identity.fileContents(created: ISO8601.format(now)).utf8))
+        try writer.sync()
+        writer.close()
+        return identity.recipient.description
+    }
+
+    /// The commented starter config; paths are relative to the config file.
+    public static func starterConfig(recipient: String?) -> String {
+        let encryption: String
+        if let recipient {
+            encryption = """
+                # Snapshots are encrypted to these age recipients. Keep a copy of the identity
+                # file offline: without it no backup can be decrypted. Add a break-glass
+                # recipient (age-keygen on an offline machine) for a second way in.
+                encryption:
+                  recipients:
+                    - \(recipient)
+                  identity: keys/identity.txt
+                """
+        } else {
+            encryption = """
+                # No encryption configured: snapshots are stored in plaintext.
+                # encryption:
+                #   recipients: [age1...]
+                #   identity: keys/identity.txt
+                """
+        }
+        return """
+            # drctl configuration. Every key is documented in docs/CONFIG.md.
+            # Relative paths are relative to this file.
+
+            # Where snapshot objects are stored (content-addressed, immutable).
+            repository: repository
+
+            # The SQLite catalog of runs, snapshots and objects.
+            catalog: catalog.db
+
+            \(encryption)
+
+            # The Kubernetes cluster (used by secrets exports and restores).
+            # cluster:
+            #   kubeconfig: ~/.kube/config
+            #   context: production
+
+            # What to back up. Example:
+            #   - name: gitops
+            #     kind: git-bundle
+            #     repo: /home/vizi/gitops          # a path, or a URL such as git://host/gitops.git
+            #     schedule: "0 */6 * * *"
+            sources: []
+
+            """
+    }
+}

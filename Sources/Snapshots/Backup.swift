@@ -1,0 +1,95 @@
+public import DRCore
+import Foundation
+internal import Logging
+internal import Crypto
+
+/// The result of backing up one source.
+public struct BackupOutcome: Sendable, Codable {
+    public var source: String
+    public var succeeded: Bool
+    public var snapshot: SnapshotRecord?
+    /// New stored bytes this snapshot added to the repository.
+    public var addedBytes: Int64
+    public var note: String
+    public var error: String?
+    /// The ``DRError/Code`` of a failure.
+    public var errorCode: String?
+    public var seconds: Double
+}
+
+/// Runs backups: for each source, objects first, then the manifest, then one catalog
+/// transaction. A failed source leaves an attempt row with its error and no snapshot row.
+public enum Backup {
+    /// Backs up `sources` (all configured ones when empty) in one run.
+    public static func run(
+        _ workspace: Workspace, sources names: [String] = [], trigger: RunTrigger = .manual
+    ) throws -> (runID: Int64, outcomes: [BackupOutcome]) {
+        let config = workspace.config
+        var selected: [SourceConfig] = []
+        for name in names {
+            guard let source = config.source(named: name) else {
+                let known = config.sources.map(\.name).joined(separator: ", ")
+                throw DRError(.notFound, "no source named `\(name)` in \(config.file)",
+                              hint: known.isEmpty ? "add one under `sources:`" : "configured sources: \(known)")
+            }
+            if !selected.contains(where: { $0.name == name }) { selected.append(source) }
+        }
+        if names.isEmpty { selected = config.sources }
+        guard !selected.isEmpty else {
+            throw DRError(.config, "\(config.file) configures no sources; add one under `sources:` (see docs/CONFIG.md)")
+        }
+        let catalog = workspace.catalog
+        let runID = try catalog.beginRun(trigger: trigger, now: workspace.now())
+        var outcomes: [BackupOutcome] = []
+        for source in selected {
+            outcomes.append(backup(source, run: runID, in: workspace))
+        }
+        let failures = outcomes.filter { !$0.succeeded }.count
+        let status: RunStatus = failures == 0 ? .succeeded : failures == outcomes.count ? .failed : .partial
+        try catalog.finishRun(
+            runID, status: status,
+            error: failures == 0 ? nil : "\(failures) of \(outcomes.count) sources failed", now: workspace.now())
+        return (runID, outcomes)
+    }
+
+    static func backup(_ source: SourceConfig, run runID: Int64, in workspace: Workspace) -> BackupOutcome {
+        let started = ContinuousClock.now
+        let catalog = workspace.catalog
+        var attempt: Int64?
+        func seconds() -> Double {
+            let d = ContinuousClock.now - started
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        do {
+            let digest = SHA256.hash(data: Data(String(describing: source.spec).utf8)).hexString
+            let sourceID = try catalog.ensureSource(
+                name: source.name, kind: source.kind.rawValue, configDigest: digest, now: workspace.now())
+            attempt = try catalog.beginAttempt(run: runID, source: sourceID, now: workspace.now())
+            let previous = try catalog.latestSnapshot(source: source.name)
+            let draft = try source.kind.snapshotter.snapshot(source, previous: previous, in: workspace)
+            let record = SnapshotRecord(
+                id: SnapshotRecord.newID(), source: source.name, kind: source.kind.rawValue, level: draft.level,
+                parentID: draft.parentID, createdAt: workspace.now(), dataTime: draft.dataTime,
+                bytes: draft.objects.reduce(0) { $0 + $1.object.stored.size },
+                plainBytes: draft.objects.reduce(0) { $0 + $1.object.plainSize }, files: draft.files,
+                verifiedAt: draft.verifiedAt, verifyResult: draft.verifyResult, runID: runID, meta: draft.meta)
+            let manifest = SnapshotManifest(
+                snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs)
+            let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
+            try catalog.insertSnapshot(
+                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, attempt: attempt,
+                now: workspace.now())
+            workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
+            return BackupOutcome(
+                source: source.name, succeeded: true, snapshot: record, addedBytes: record.bytes, note: draft.note,
+                error: nil, errorCode: nil, seconds: seconds())
+        } catch {
+            let drError = DRError.wrap(error)
+            workspace.logger.error("source \(source.name) failed: \(drError.description)")
+            if let attempt { try? catalog.failAttempt(attempt, error: drError.description, now: workspace.now()) }
+            return BackupOutcome(
+                source: source.name, succeeded: false, snapshot: nil, addedBytes: 0, note: "failed",
+                error: drError.description, errorCode: drError.code.rawValue, seconds: seconds())
+        }
+    }
+}

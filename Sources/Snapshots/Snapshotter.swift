@@ -1,0 +1,50 @@
+public import DRCore
+public import Foundation
+
+/// What a snapshotter produced: objects already durable in the repository, and the
+/// facts the catalog and manifest record about them.
+public struct SnapshotDraft: Sendable {
+    public var level: SnapshotLevel
+    public var parentID: String?
+    public var dataTime: Date
+    public var objects: [SnapshotObject]
+    public var refs: [GitRef]
+    public var files: Int64?
+    public var meta: [String: String]
+    public var verifiedAt: Date?
+    public var verifyResult: String?
+    /// A short human note for the summary line (e.g. "unchanged", "full: history rewritten").
+    public var note: String
+
+    public init(
+        level: SnapshotLevel, parentID: String?, dataTime: Date, objects: [SnapshotObject], refs: [GitRef] = [],
+        files: Int64? = nil, meta: [String: String] = [:], verifiedAt: Date?, verifyResult: String?, note: String
+    ) {
+        self.level = level
+        self.parentID = parentID
+        self.dataTime = dataTime
+        self.objects = objects
+        self.refs = refs
+        self.files = files
+        self.meta = meta
+        self.verifiedAt = verifiedAt
+        self.verifyResult = verifyResult
+        self.note = note
+    }
+}
+
+/// Takes snapshots of one kind of source. One implementation per ``SourceKind``.
+public protocol Snapshotter: Sendable {
+    /// Makes the source's data durable in the repository and describes it.
+    /// `previous` is the source's newest snapshot, for incremental levels.
+    func snapshot(_ source: SourceConfig, previous: SnapshotRecord?, in workspace: Workspace) throws -> SnapshotDraft
+}
+
+extension SourceKind {
+    /// The snapshotter for this kind.
+    public var snapshotter: any Snapshotter {
+        switch self {
+        case .gitBundle: GitBundleSnapshotter()
+        }
+    }
+}

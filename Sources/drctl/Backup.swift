@@ -1,0 +1,40 @@
+import ArgumentParser
+import DRCore
+import Foundation
+import Snapshots
+
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up sources now: one summary line per source.",
+        discussion: "Exits 0 when every source succeeded; otherwise with the code of the failures (docs/CLI.md).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("source"), help: ArgumentHelp("Back up only this source (repeatable).", valueName: "name"))
+    var sources: [String] = []
+
+    @Flag(help: "Print the outcomes as JSON.")
+    var json = false
+
+    func run() throws {
+        let workspace = try global.openWorkspace()
+        let (_, outcomes) = try Backup.run(workspace, sources: sources)
+        if json {
+            try Terminal.json(outcomes)
+        } else {
+            for outcome in outcomes {
+                if let snapshot = outcome.snapshot {
+                    print("\(outcome.source): ok snapshot \(snapshot.shortID) \(snapshot.level.rawValue) (\(outcome.note)), "
+                          + "\(Terminal.bytes(outcome.addedBytes)) added in \(String(format: "%.1f", outcome.seconds))s")
+                } else {
+                    print("\(outcome.source): FAILED \(outcome.error ?? "unknown error")")
+                }
+            }
+        }
+        let codes = Set(outcomes.filter { !$0.succeeded }.compactMap { $0.errorCode.flatMap(DRError.Code.init(rawValue:)) })
+        if outcomes.contains(where: { !$0.succeeded }) {
+            throw ExitCode(codes.count == 1 ? (codes.first?.exitCode ?? 1) : DRError.Code.failed.exitCode)
+        }
+    }
+}

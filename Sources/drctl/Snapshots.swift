@@ -1,0 +1,10 @@
+import ArgumentParser
+import DRCore
+
+struct SnapshotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshots",
+        abstract: "List, show and extract snapshots.",
+        subcommands: [SnapshotsList.self, SnapshotsShow.self, SnapshotsExtract.self],
+        defaultSubcommand: SnapshotsList.self)
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import DRCore
+
+struct SnapshotsList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List snapshots, oldest first.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Only this source.", valueName: "name"))
+    var source: String?
+
+    @Flag(help: "Print as JSON.")
+    var json = false
+
+    func run() throws {
+        let workspace = try global.openWorkspace()
+        let snapshots = try workspace.catalog.snapshots(source: source)
+        if json { return try Terminal.json(snapshots) }
+        guard !snapshots.isEmpty else {
+            print(source.map { "no snapshots of source \($0)" } ?? "no snapshots yet: run `drctl backup`")
+            return
+        }
+        Terminal.table(
+            ["ID", "SOURCE", "KIND", "LEVEL", "PARENT", "DATA TIME", "ADDED", "VERIFIED"],
+            snapshots.map { s in
+                [s.shortID, s.source, s.kind, s.level.rawValue, s.parentID.map { String($0.prefix(8)) } ?? "-",
+                 Terminal.time(s.dataTime), Terminal.bytes(s.bytes), s.verifiedAt == nil ? "no" : "yes"]
+            })
+    }
+}

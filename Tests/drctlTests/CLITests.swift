@@ -1,0 +1,95 @@
+import DRCore
+import Foundation
+import Testing
+import TestSupport
+
+/// End-to-end checks of the `drctl` binary: exit codes and messages from docs/CLI.md.
+@Suite("drctl command line")
+struct CLITests {
+    func setUp(_ dir: String, sources: String) throws -> String {
+        let result = try runDrctl(["init", "\(dir)/setup"])
+        #expect(result.succeeded, "init failed: \(result.stderr)")
+        let config = "\(dir)/setup/drctl.yaml"
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "sources: []", with: "sources:\n" + sources)
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test("init, backup, list, show and extract through the binary")
+    func happyPath() throws {
+        let git = try GitFixture()
+        try withTemporaryDirectory { dir in
+            try git.makeGitOpsRepository(at: "\(dir)/gitops")
+            let config = try setUp(dir, sources: "  - name: gitops\n    kind: git-bundle\n    repo: ../gitops\n")
+            let identity = try FileManager.default.attributesOfItem(atPath: "\(dir)/setup/keys/identity.txt")
+            #expect((identity[.posixPermissions] as? Int) == 0o600)
+
+            let backup = try runDrctl(["backup", "--config", config])
+            #expect(backup.status == 0, "\(backup.stderr)")
+            #expect(backup.stdoutText.hasPrefix("gitops: ok snapshot "))
+
+            let list = try runDrctl(["snapshots", "--config", config, "--json"])
+            #expect(list.status == 0)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout)) as? [[String: Any]])
+            #expect(rows.count == 1)
+            let id = try #require(rows.first?["id"] as? String)
+
+            let show = try runDrctl(["snapshots", "show", String(id.prefix(6)), "--config", config])
+            #expect(show.status == 0)
+            #expect(show.stdoutText.contains("refs/heads/main"))
+
+            let extract = try runDrctl(["snapshots", "extract", id, "--to", "\(dir)/out", "--config", config])
+            #expect(extract.status == 0, "\(extract.stderr)")
+            #expect(try git.refs("\(dir)/out") == git.refs("\(dir)/gitops"))
+
+            let again = try runDrctl(["snapshots", "extract", id, "--to", "\(dir)/out", "--config", config])
+            #expect(again.status == DRError.Code.refused.exitCode)
+            #expect(again.stderr.contains("not empty"))
+        }
+    }
+
+    @Test("a config typo exits 3 naming file, line and field")
+    func configTypo() throws {
+        try withTemporaryDirectory { dir in
+            let config = try setUp(dir, sources: "  - name: gitops\n    kind: git-bundle\n    rpo: /srv/gitops\n")
+            let result = try runDrctl(["backup", "--config", config])
+            #expect(result.status == DRError.Code.config.exitCode)
+            #expect(result.stderr.contains("drctl.yaml:"))
+            #expect(result.stderr.contains("rpo"))
+        }
+    }
+
+    @Test("a missing git exits 6; an unknown snapshot exits 4; a reserved command exits 8")
+    func exitCodes() throws {
+        let git = try GitFixture()
+        try withTemporaryDirectory { dir in
+            try git.makeGitOpsRepository(at: "\(dir)/gitops")
+            let config = try setUp(dir, sources: "  - name: gitops\n    kind: git-bundle\n    repo: \(dir)/gitops\n")
+            var noGit = Environment.current
+            noGit["PATH"] = "\(dir)/empty"
+            let missing = try runDrctl(["backup", "--config", config], environment: noGit)
+            #expect(missing.status == DRError.Code.missingTool.exitCode)
+            #expect(missing.stdoutText.contains("`git` is not installed"))
+
+            let unknown = try runDrctl(["snapshots", "show", "deadbeef", "--config", config])
+            #expect(unknown.status == DRError.Code.notFound.exitCode)
+
+            let reserved = try runDrctl(["drill", "corrupted-repo", "--config", config])
+            #expect(reserved.status == DRError.Code.refused.exitCode)
+            #expect(reserved.stderr.contains("reserved"))
+        }
+    }
+
+    @Test("no config anywhere is a not-found error that suggests drctl init")
+    func noConfig() throws {
+        try withTemporaryDirectory { dir in
+            var environment = Environment.current
+            environment["DRCTL_CONFIG"] = nil
+            environment["HOME"] = dir
+            environment["XDG_CONFIG_HOME"] = nil
+            let result = try runDrctl(["snapshots"], environment: environment, cwd: dir)
+            #expect(result.status == DRError.Code.notFound.exitCode)
+            #expect(result.stderr.contains("drctl init"))
+        }
+    }
+}
