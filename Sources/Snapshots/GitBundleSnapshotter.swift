@@ -102,8 +102,8 @@ public struct GitBundleSnapshotter: Snapshotter {
         let level: SnapshotLevel = prerequisites.isEmpty ? .full : .incremental
         let note: String
         switch decision {
-        case .full(let reason): note = "full" + (reason.map { ": \($0)" } ?? "")
-        default: note = "incremental"
+        case .full(let reason): note = reason
+        default: note = "on top of \(previous?.shortID ?? "?")"
         }
         return SnapshotDraft(
             level: level, parentID: level == .full ? nil : previous?.id, dataTime: dataTime,
@@ -112,7 +112,7 @@ public struct GitBundleSnapshotter: Snapshotter {
     }
 
     enum Decision: Equatable {
-        case full(reason: String?)
+        case full(reason: String)
         case incremental
         case noNewObjects
         case unchanged
@@ -122,7 +122,7 @@ public struct GitBundleSnapshotter: Snapshotter {
         previous: SnapshotRecord?, previousRefs: [GitRef], current: [GitRef], mirror: String, git: Git,
         workspace: Workspace
     ) throws -> Decision {
-        guard let previous, !previousRefs.isEmpty else { return .full(reason: nil) }
+        guard let previous, !previousRefs.isEmpty else { return .full(reason: "first snapshot") }
         if previousRefs == current { return .unchanged }
         // The chain must be intact in the repository.
         for link in try workspace.catalog.chain(to: previous.id) {

@@ -25,7 +25,8 @@ struct BackupCommand: ParsableCommand {
         } else {
             for outcome in outcomes {
                 if let snapshot = outcome.snapshot {
-                    print("\(outcome.source): ok snapshot \(snapshot.shortID) \(snapshot.level.rawValue) (\(outcome.note)), "
+                    print("\(outcome.source): ok snapshot \(snapshot.shortID) \(snapshot.level.rawValue)"
+                          + (outcome.note.isEmpty ? ", " : " (\(outcome.note)), ")
                           + "\(Terminal.bytes(outcome.addedBytes)) added in \(String(format: "%.1f", outcome.seconds))s")
                 } else {
                     print("\(outcome.source): FAILED \(outcome.error ?? "unknown error")")

@@ -17,8 +17,8 @@ private func write(_ text: String, to path: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
 
-private let recipient1 = "age1" + String(repeating: "q", count: 58)
-private let recipient2 = "age1" + String(repeating: "z", count: 58)
+private let recipient1 = "age1acskxfhhuwgr70kkyux7avvq6ejg0axfq7arazlxvye2fqlx7d5qv6s3nv"
+private let recipient2 = "age1emtycc99um0mnlczst8jg0gummjm4qj4qwx52xc8tgpps025pgcsdf6y3x"
 
 /// Loads `yaml` from a temp file and returns the ConfigError it raises.
 private func configError(_ yaml: String, environment: [String: String] = ["HOME": "/home/test"]) throws -> ConfigError {
@@ -248,6 +248,9 @@ private let errorCases: [ConfigErrorCase] = [
     ConfigErrorCase(label: "bad recipient: length",
               yaml: head + "encryption:\n  recipients: [age1abc]\nsources: []\n",
               line: 4, field: "encryption.recipients[0]", fragments: ["62 characters, found 7"]),
+    ConfigErrorCase(label: "bad recipient: checksum typo",
+              yaml: head + "encryption:\n  recipients: [\(String(recipient1.dropLast()) + (recipient1.hasSuffix("q") ? "p" : "q"))]\nsources: []\n",
+              line: 4, field: "encryption.recipients[0]", fragments: ["is not a valid age recipient"]),
     ConfigErrorCase(label: "user home paths",
               yaml: "repository: ~bob/repo\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
               fragments: ["`~bob` paths are not supported"]),

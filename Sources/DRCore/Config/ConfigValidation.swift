@@ -12,6 +12,11 @@ func validateRecipient(_ s: String) -> String? {
     guard s.count == 62 else {
         return "expected an age recipient of 62 characters, found \(s.count)"
     }
+    do {
+        _ = try AgeRecipient(parsing: s)
+    } catch {
+        return "`\(s)` is not a valid age recipient (\(DRError.describe(error))); copy it again from `drctl keygen` or `age-keygen -y`"
+    }
     return nil
 }
 
