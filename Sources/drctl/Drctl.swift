@@ -11,9 +11,8 @@ struct Drctl: ParsableCommand {
         version: DRVersion.current,
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, KeygenCommand.self,
-            ReservedCommand.Restore.self, ReservedCommand.Drill.self, ReservedCommand.Schedule.self,
-            ReservedCommand.Verify.self, ReservedCommand.Prune.self, ReservedCommand.Status.self,
-            ReservedCommand.Catalog.self,
+            RestoreCommand.self, DrillCommand.self, ScheduleCommand.self, VerifyCommand.self,
+            PruneCommand.self, StatusCommand.self, CatalogCommand.self,
         ]
     )
 

@@ -1,52 +1,55 @@
 import ArgumentParser
 import DRCore
 
-/// Commands whose names are frozen in docs/CLI.md and arrive in later releases.
-enum ReservedCommand {
-    static func refuse(_ name: String) -> DRError {
-        DRError(.refused, "`drctl \(name)` is reserved and not available in drctl \(DRVersion.current)",
-                hint: "see docs/CLI.md for the commands this version has")
+/// A command whose name is frozen in docs/CLI.md and whose behaviour arrives in a later
+/// release: it accepts any arguments and exits 8 with a message.
+protocol ReservedCommand: ParsableCommand {
+    var rest: [String] { get }
+}
+
+extension ReservedCommand {
+    func run() throws {
+        let name = Self.configuration.commandName ?? "?"
+        throw DRError(.refused, "`drctl \(name)` is reserved and not available in drctl \(DRVersion.current)",
+                      hint: "see docs/CLI.md for the commands this version has")
     }
 
-    struct Restore: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "restore", abstract: "(reserved) Run a recovery runbook.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("restore") }
+    static func reserved(_ name: String, _ abstract: String) -> CommandConfiguration {
+        CommandConfiguration(commandName: name, abstract: "(reserved) \(abstract)", shouldDisplay: false)
     }
+}
 
-    struct Drill: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "drill", abstract: "(reserved) Run and report DR drills.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("drill") }
-    }
+struct RestoreCommand: ReservedCommand {
+    static let configuration = reserved("restore", "Run a recovery runbook.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
 
-    struct Schedule: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "schedule", abstract: "(reserved) Inspect schedules.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("schedule") }
-    }
+struct DrillCommand: ReservedCommand {
+    static let configuration = reserved("drill", "Run and report DR drills.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
 
-    struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "verify", abstract: "(reserved) Verify stored snapshots.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("verify") }
-    }
+struct ScheduleCommand: ReservedCommand {
+    static let configuration = reserved("schedule", "Inspect schedules.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
 
-    struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "prune", abstract: "(reserved) Apply retention and collect garbage.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("prune") }
-    }
+struct VerifyCommand: ReservedCommand {
+    static let configuration = reserved("verify", "Verify stored snapshots.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
 
-    struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "status", abstract: "(reserved) Show RPO and last runs.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("status") }
-    }
+struct PruneCommand: ReservedCommand {
+    static let configuration = reserved("prune", "Apply retention and collect garbage.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
 
-    struct Catalog: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "catalog", abstract: "(reserved) Back up and recover the catalog.", shouldDisplay: false)
-        @Argument(parsing: .allUnrecognized) var rest: [String] = []
-        func run() throws { throw refuse("catalog") }
-    }
+struct StatusCommand: ReservedCommand {
+    static let configuration = reserved("status", "Show RPO and last runs.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+}
+
+struct CatalogCommand: ReservedCommand {
+    static let configuration = reserved("catalog", "Back up and recover the catalog.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
 }

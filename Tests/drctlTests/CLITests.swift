@@ -80,6 +80,17 @@ struct CLITests {
         }
     }
 
+    @Test("an unreachable repository URL exits 7 and names the URL")
+    func unreachable() throws {
+        try withTemporaryDirectory { dir in
+            let config = try setUp(dir, sources: "  - name: remote\n    kind: git-bundle\n    repo: git://127.0.0.1:9/gitops.git\n")
+            let result = try runDrctl(["backup", "--config", config])
+            #expect(result.status == DRError.Code.unreachable.exitCode)
+            #expect(result.stdoutText.contains("remote: FAILED"))
+            #expect(result.stdoutText.contains("git://127.0.0.1:9/gitops.git"))
+        }
+    }
+
     @Test("no config anywhere is a not-found error that suggests drctl init")
     func noConfig() throws {
         try withTemporaryDirectory { dir in
