@@ -34,7 +34,7 @@ public enum Setup {
         if encrypt {
             try FileIO.createDirectory("\(dir)/keys", mode: 0o700)
             let path = "\(dir)/keys/identity.txt"
-            recipient = try writeIdentity(to: path, now: now)
+            recipient = FileIO.exists(path) ? try existingRecipient(path) : try writeIdentity(to: path, now: now)
             identityPath = path
         }
         try FileIO.atomicWrite(Array(starterConfig(recipient: recipient).utf8), to: configPath, mode: 0o644)
@@ -52,6 +52,14 @@ public enum Setup {
         try writer.write(Array(identity.fileContents(created: ISO8601.format(now)).utf8))
         try writer.sync()
         writer.close()
+        return identity.recipient.description
+    }
+
+    /// The recipient of an identity file left by an earlier, interrupted `drctl init`.
+    static func existingRecipient(_ path: String) throws -> String {
+        guard let identity = try AgeIdentity.load(file: path).first else {
+            throw DRError(.crypto, "\(path) holds no age identity")
+        }
         return identity.recipient.description
     }
 

@@ -23,6 +23,13 @@ struct CommandTests {
         #expect(try command.run().stdoutText.trimmingWhitespace() == "300000")
     }
 
+    @Test("a child that exits without reading its stdin does not kill us (EPIPE, not SIGPIPE)")
+    func childIgnoresStdin() throws {
+        var command = Command(sh, ["-c", "exit 0"])
+        command.input = .bytes([UInt8](repeating: 1, count: 4 << 20))
+        #expect(try command.run().status == 0)
+    }
+
     @Test("kills a command that outlives its timeout")
     func timeout() throws {
         var command = Command(sh, ["-c", "sleep 30"])

@@ -57,6 +57,7 @@ public struct Command: Sendable {
     /// Runs the command to completion. Throws only when it cannot be started or
     /// its output exceeds the capture limit; a non-zero exit is reported in the result.
     public func run() throws -> Result {
+        Self.ignoreSIGPIPE
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
@@ -200,6 +201,13 @@ public struct Command: Sendable {
         let errText = String(decoding: err.suffix(16384), as: UTF8.self)
         return Result(status: code, stdout: out, stderr: errText, timedOut: timedOut)
     }
+}
+
+extension Command {
+    /// A write to the pipe of a child that already exited must fail with EPIPE, not kill
+    /// drctl: SIGPIPE is ignored once, process-wide. Children get the default disposition
+    /// back through `POSIX_SPAWN_SETSIGDEF`.
+    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 }
 
 extension POSIXError {

@@ -114,17 +114,7 @@ public struct ObjectCodec: Sendable {
                 .crypto, "this data is encrypted and no age identity is configured",
                 hint: "set `encryption.identity` in drctl.yaml to the identity file created by `drctl init` or `age-keygen`")
         }
-        let text: String
-        do {
-            text = String(decoding: try FileIO.read(identityFile), as: UTF8.self)
-        } catch {
-            throw DRError(.crypto, "cannot read the age identity file \(identityFile)", cause: error)
-        }
-        do {
-            return try AgeIdentity.parseFile(contents: text)
-        } catch let error as AgeError {
-            throw DRError(.crypto, "the age identity file \(identityFile) is not valid: \(error.message)")
-        }
+        return try AgeIdentity.load(file: identityFile)
     }
 }
 
