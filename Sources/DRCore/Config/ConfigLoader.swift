@@ -78,7 +78,7 @@ extension DRConfig {
         try top.checkKeys(topLevelKeys)
 
         let repositories = try parseRepositories(top)
-        let catalog = try top.path("catalog", required: true, expected: "a string (the SQLite catalog file path)")!
+        let catalog = try top.requiredPath("catalog", expected: "a string (the SQLite catalog file path)")
         let dataDir = try top.path("data_dir", required: false, expected: "a string (a directory path)")
             ?? ConfigPaths.directory(of: catalog)
 
@@ -94,7 +94,7 @@ extension DRConfig {
                 context: try section.string("context", required: false, expected: "a string (a kubeconfig context name)"))
         }
 
-        let sourceNodes = try top.sequence("sources", required: true, expected: "a list of sources (may be empty: `sources: []`)")!
+        let sourceNodes = try top.requiredSequence("sources", expected: "a list of sources (may be empty: `sources: []`)")
         var sources: [SourceConfig] = []
         var firstLine: [String: Int] = [:]
         for (index, node) in sourceNodes.enumerated() {
@@ -115,7 +115,7 @@ extension DRConfig {
     /// list form would be parsed here too.
     private static func parseRepositories(_ top: MappingReader) throws(ConfigError) -> [RepositoryConfig] {
         let expected = "a string (a local directory path)"
-        let raw = try top.string("repository", required: true, expected: expected)!
+        let raw = try top.requiredString("repository", expected: expected)
         if raw.contains("://") {
             throw top.ctx.error(top.entry("repository")?.value.mark, "repository",
                                 "remote repositories are not supported yet; expected a local directory path")
@@ -126,8 +126,7 @@ extension DRConfig {
 
     private static func parseEncryption(_ section: MappingReader) throws(ConfigError) -> EncryptionConfig {
         try section.checkKeys(["recipients", "identity"])
-        let nodes = try section.sequence("recipients", required: true,
-                                         expected: "a list of age recipients (may be empty: `recipients: []`)")!
+        let nodes = try section.requiredSequence("recipients", expected: "a list of age recipients (may be empty: `recipients: []`)")
         var recipients: [String] = []
         for (index, node) in nodes.enumerated() {
             let field = "\(section.field("recipients"))[\(index)]"

@@ -24,7 +24,7 @@ extension GitBundleSourceConfig {
 
     static func parse(_ reader: MappingReader) throws(ConfigError) -> GitBundleSourceConfig {
         let expected = "a string (a local path or a git URL)"
-        let raw = try reader.string("repo", required: true, expected: expected)!
+        let raw = try reader.requiredString("repo", expected: expected)
         let repo: GitLocation
         if isGitURL(raw) {
             repo = .url(raw)
@@ -44,13 +44,13 @@ func parseSource(_ node: Node, index: Int, ctx: ParseContext) throws(ConfigError
     let everyKey = common + SourceKind.allCases.flatMap(\.specKeys)
     try reader.checkKeys(everyKey.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
 
-    let name = try reader.string("name", required: true, expected: "a string (the source name)")!
+    let name = try reader.requiredString("name", expected: "a string (the source name)")
     if let reason = validateSourceName(name) {
         throw ctx.error(reader.entry("name")?.value.mark, reader.field("name"), reason)
     }
 
     let knownKinds = SourceKind.allCases.map(\.rawValue)
-    let kindText = try reader.string("kind", required: true, expected: "a string (one of: \(knownKinds.joined(separator: ", ")))")!
+    let kindText = try reader.requiredString("kind", expected: "a string (one of: \(knownKinds.joined(separator: ", ")))")
     guard let kind = SourceKind(rawValue: kindText) else {
         var message = "unknown source kind `\(kindText)`"
         if let suggestion = closestMatch(to: kindText, in: knownKinds) { message += "; did you mean `\(suggestion)`?" }

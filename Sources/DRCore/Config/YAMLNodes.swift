@@ -125,6 +125,24 @@ struct MappingReader {
         return try scalarText(entry.value, field: field(key), typeMark: entry.keyMark, expected: expected, ctx: ctx)
     }
 
+    /// A text value that must be present.
+    func requiredString(_ key: String, expected: String) throws(ConfigError) -> String {
+        guard let value = try string(key, required: true, expected: expected) else { throw missing(key, expected: expected) }
+        return value
+    }
+
+    /// A path value that must be present.
+    func requiredPath(_ key: String, expected: String = "a string (a file system path)") throws(ConfigError) -> String {
+        guard let value = try path(key, required: true, expected: expected) else { throw missing(key, expected: expected) }
+        return value
+    }
+
+    /// A list value that must be present.
+    func requiredSequence(_ key: String, expected: String) throws(ConfigError) -> [Node] {
+        guard let value = try sequence(key, required: true, expected: expected) else { throw missing(key, expected: expected) }
+        return value
+    }
+
     /// A path value, resolved against the configuration file's directory.
     func path(_ key: String, required: Bool, expected: String = "a string (a file system path)") throws(ConfigError) -> String? {
         guard let raw = try string(key, required: required, expected: expected) else { return nil }

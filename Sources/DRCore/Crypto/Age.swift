@@ -51,15 +51,14 @@ enum AgeFormat {
     }
 
     /// STREAM nonce: 11-byte big-endian chunk counter, then 0x01 for the last chunk.
-    static func chunkNonce(_ counter: UInt64, last: Bool) -> ChaChaPoly.Nonce {
+    static func chunkNonce(_ counter: UInt64, last: Bool) throws -> ChaChaPoly.Nonce {
         var bytes = [UInt8](repeating: 0, count: 12)
         for i in 0..<8 { bytes[10 - i] = UInt8(truncatingIfNeeded: counter >> UInt64(8 * i)) }
         bytes[11] = last ? 1 : 0
-        // A 12-byte nonce is always valid.
-        return try! ChaChaPoly.Nonce(data: bytes)
+        return try ChaChaPoly.Nonce(data: bytes)
     }
 
-    static var zeroNonce: ChaChaPoly.Nonce { try! ChaChaPoly.Nonce(data: [UInt8](repeating: 0, count: 12)) }
+    static func zeroNonce() throws -> ChaChaPoly.Nonce { try ChaChaPoly.Nonce(data: [UInt8](repeating: 0, count: 12)) }
 }
 
 /// Standard base64 without padding; decoding is strict (canonical encodings only).
@@ -181,7 +180,7 @@ public struct AgeEncryptor {
         let wrapKey = shared.hkdfDerivedSymmetricKey(
             using: SHA256.self, salt: share + recipient.publicKey, sharedInfo: AgeFormat.x25519Label,
             outputByteCount: 32)
-        let box = try ChaChaPoly.seal(fileKey, using: wrapKey, nonce: AgeFormat.zeroNonce)
+        let box = try ChaChaPoly.seal(fileKey, using: wrapKey, nonce: try AgeFormat.zeroNonce())
         return stanza(arguments: ["X25519", String(decoding: AgeBase64.encode(share), as: UTF8.self)],
                       body: Array(box.ciphertext) + Array(box.tag))
     }
@@ -260,7 +259,7 @@ public struct AgeEncryptor {
     }
 
     private mutating func seal<D: DataProtocol>(_ plaintext: D, last: Bool) throws {
-        let box = try ChaChaPoly.seal(plaintext, using: payloadKey, nonce: AgeFormat.chunkNonce(counter, last: last))
+        let box = try ChaChaPoly.seal(plaintext, using: payloadKey, nonce: try AgeFormat.chunkNonce(counter, last: last))
         let combined = box.combined
         try combined.withUnsafeBytes { raw in
             try output(UnsafeRawBufferPointer(rebasing: raw[12...]))
@@ -383,7 +382,7 @@ public struct AgeDecryptor {
         guard let key = payloadKey, range.count >= AgeFormat.tagSize else { return nil }
         let split = range.upperBound - AgeFormat.tagSize
         guard let box = try? ChaChaPoly.SealedBox(
-            nonce: AgeFormat.chunkNonce(counter, last: last),
+            nonce: try AgeFormat.chunkNonce(counter, last: last),
             ciphertext: buffer[range.lowerBound..<split],
             tag: buffer[split..<range.upperBound])
         else { return nil }
@@ -563,7 +562,7 @@ public struct AgeDecryptor {
         let shared: SharedSecret
         do {
             let peer = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: share)
-            shared = try identity.privateKey.sharedSecretFromKeyAgreement(with: peer)
+            shared = try identity.privateKey().sharedSecretFromKeyAgreement(with: peer)
         } catch {
             throw lowOrder
         }
@@ -572,7 +571,7 @@ public struct AgeDecryptor {
             using: SHA256.self, salt: share + identity.publicBytes, sharedInfo: AgeFormat.x25519Label,
             outputByteCount: 32)
         guard let box = try? ChaChaPoly.SealedBox(
-                nonce: AgeFormat.zeroNonce, ciphertext: body[0..<AgeFormat.fileKeySize], tag: body[AgeFormat.fileKeySize...]),
+                nonce: try AgeFormat.zeroNonce(), ciphertext: body[0..<AgeFormat.fileKeySize], tag: body[AgeFormat.fileKeySize...]),
               let fileKey = try? ChaChaPoly.open(box, using: wrapKey),
               fileKey.count == AgeFormat.fileKeySize
         else { return nil }

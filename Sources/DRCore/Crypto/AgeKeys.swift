@@ -52,9 +52,8 @@ public struct AgeIdentity: Sendable {
     }
 
     /// The swift-crypto key; `secretBytes` was validated when the identity was made.
-    var privateKey: Curve25519.KeyAgreement.PrivateKey {
-        // 32 bytes always form a valid X25519 private key.
-        try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: secretBytes)
+    func privateKey() throws -> Curve25519.KeyAgreement.PrivateKey {
+        try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: secretBytes)
     }
 
     /// A new random identity.
