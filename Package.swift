@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSystem"),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "DRCore",
             dependencies: [
@@ -40,7 +41,11 @@ let package = Package(
         ),
         .target(
             name: "Snapshots",
-            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DRCore", "CArchive", "CZstd", "CSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: upcoming
         ),
         .target(

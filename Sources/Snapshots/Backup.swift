@@ -22,7 +22,8 @@ public struct BackupOutcome: Sendable, Codable {
 public enum Backup {
     /// Backs up `sources` (all configured ones when empty) in one run.
     public static func run(
-        _ workspace: Workspace, sources names: [String] = [], trigger: RunTrigger = .manual
+        _ workspace: Workspace, sources names: [String] = [], trigger: RunTrigger = .manual,
+        options: BackupOptions = BackupOptions()
     ) throws -> (runID: Int64, outcomes: [BackupOutcome]) {
         let config = workspace.config
         var selected: [SourceConfig] = []
@@ -42,7 +43,7 @@ public enum Backup {
         let runID = try catalog.beginRun(trigger: trigger, now: workspace.now())
         var outcomes: [BackupOutcome] = []
         for source in selected {
-            outcomes.append(backup(source, run: runID, in: workspace))
+            outcomes.append(backup(source, run: runID, options: options, in: workspace))
         }
         let failures = outcomes.filter { !$0.succeeded }.count
         let status: RunStatus = failures == 0 ? .succeeded : failures == outcomes.count ? .failed : .partial
@@ -52,7 +53,9 @@ public enum Backup {
         return (runID, outcomes)
     }
 
-    static func backup(_ source: SourceConfig, run runID: Int64, in workspace: Workspace) -> BackupOutcome {
+    static func backup(
+        _ source: SourceConfig, run runID: Int64, options: BackupOptions, in workspace: Workspace
+    ) -> BackupOutcome {
         let started = ContinuousClock.now
         let catalog = workspace.catalog
         var attempt: Int64?
@@ -66,7 +69,7 @@ public enum Backup {
                 name: source.name, kind: source.kind.rawValue, configDigest: digest, now: workspace.now())
             attempt = try catalog.beginAttempt(run: runID, source: sourceID, now: workspace.now())
             let previous = try catalog.latestSnapshot(source: source.name)
-            let draft = try source.kind.snapshotter.snapshot(source, previous: previous, in: workspace)
+            let draft = try source.kind.snapshotter.snapshot(source, previous: previous, options: options, in: workspace)
             let record = SnapshotRecord(
                 id: SnapshotRecord.newID(), source: source.name, kind: source.kind.rawValue, level: draft.level,
                 parentID: draft.parentID, createdAt: workspace.now(), dataTime: draft.dataTime,
@@ -77,8 +80,8 @@ public enum Backup {
                 snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs)
             let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
             try catalog.insertSnapshot(
-                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, attempt: attempt,
-                now: workspace.now())
+                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex,
+                attempt: attempt, now: workspace.now())
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
             return BackupOutcome(
                 source: source.name, succeeded: true, snapshot: record, addedBytes: record.bytes, note: draft.note,

@@ -1,13 +1,27 @@
 public import DRCore
 import Foundation
 
+/// What an extraction restored.
+public struct ExtractReport: Sendable, Codable {
+    public var snapshot: SnapshotRecord
+    public var target: String
+    /// Files, symlinks and hard links restored (volume archives).
+    public var files: Int
+    public var bytes: Int64
+    /// Restored files whose content does not match the hash the catalog recorded.
+    public var mismatches: [String]
+}
+
 /// Rebuilds what a snapshot holds into a new folder.
 public enum Extract {
     /// Extracts snapshot `id` into `target`, which must be absent or an empty folder.
+    /// `include` limits a volume extract to matching paths (and everything below them).
     ///
     /// Work happens in a hidden sibling folder; `target` is only created (by rename) once
-    /// everything was read, verified and checked, so a failure writes nothing to it.
-    public static func snapshot(_ id: String, to target: String, in workspace: Workspace) throws -> SnapshotRecord {
+    /// everything was read and checked, so a failure writes nothing to it.
+    public static func snapshot(
+        _ id: String, to target: String, include: [Glob] = [], in workspace: Workspace
+    ) throws -> ExtractReport {
         let snapshot = try workspace.catalog.snapshot(matching: id)
         let destination = URL(fileURLWithPath: target).standardizedFileURL.path
         if FileIO.exists(destination) {
@@ -22,18 +36,27 @@ public enum Extract {
         guard let kind = SourceKind(rawValue: snapshot.kind) else {
             throw DRError(.refused, "snapshot \(snapshot.shortID) is of kind \(snapshot.kind), which this drctl cannot extract")
         }
+        if kind == .gitBundle && !include.isEmpty {
+            throw DRError(.refused, "--include applies to volume snapshots; snapshot \(snapshot.shortID) is a git bundle")
+        }
         let parent = (destination as NSString).deletingLastPathComponent
         try FileIO.createDirectory(parent)
         let staging = "\(parent)/.\((destination as NSString).lastPathComponent).drctl-extract-\(FileIO.randomHex(4))"
         defer { FileIO.remove(staging) }
+        var report = ExtractReport(snapshot: snapshot, target: destination, files: 0, bytes: 0, mismatches: [])
         switch kind {
         case .gitBundle:
             try GitBundleExtractor.extract(snapshot, into: staging, in: workspace)
+        case .pvcArchive:
+            let outcome = try VolumeExtractor.extract(snapshot, into: staging, include: include, in: workspace)
+            report.files = outcome.files
+            report.bytes = outcome.bytes
+            report.mismatches = outcome.mismatches
         }
         if FileIO.isDirectory(destination) { try? FileManager.default.removeItem(atPath: destination) }
         try FileIO.rename(staging, to: destination)
         try FileIO.syncDirectory(parent)
-        return snapshot
+        return report
     }
 }
 

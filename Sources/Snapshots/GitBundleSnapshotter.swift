@@ -14,7 +14,9 @@ internal import Logging
 public struct GitBundleSnapshotter: Snapshotter {
     public init() {}
 
-    public func snapshot(_ source: SourceConfig, previous: SnapshotRecord?, in workspace: Workspace) throws -> SnapshotDraft {
+    public func snapshot(
+        _ source: SourceConfig, previous: SnapshotRecord?, options: BackupOptions, in workspace: Workspace
+    ) throws -> SnapshotDraft {
         guard case .gitBundle(let spec) = source.spec else {
             throw DRError(.failed, "source \(source.name) is not a git-bundle source")
         }

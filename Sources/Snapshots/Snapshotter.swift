@@ -10,6 +10,8 @@ public struct SnapshotDraft: Sendable {
     public var objects: [SnapshotObject]
     public var refs: [GitRef]
     public var files: Int64?
+    /// File-index rows to commit with the snapshot (volume archives).
+    public var fileIndex: FileIndexUpdate?
     public var meta: [String: String]
     public var verifiedAt: Date?
     public var verifyResult: String?
@@ -18,7 +20,8 @@ public struct SnapshotDraft: Sendable {
 
     public init(
         level: SnapshotLevel, parentID: String?, dataTime: Date, objects: [SnapshotObject], refs: [GitRef] = [],
-        files: Int64? = nil, meta: [String: String] = [:], verifiedAt: Date?, verifyResult: String?, note: String
+        files: Int64? = nil, fileIndex: FileIndexUpdate? = nil, meta: [String: String] = [:], verifiedAt: Date?,
+        verifyResult: String?, note: String
     ) {
         self.level = level
         self.parentID = parentID
@@ -26,6 +29,7 @@ public struct SnapshotDraft: Sendable {
         self.objects = objects
         self.refs = refs
         self.files = files
+        self.fileIndex = fileIndex
         self.meta = meta
         self.verifiedAt = verifiedAt
         self.verifyResult = verifyResult
@@ -33,11 +37,35 @@ public struct SnapshotDraft: Sendable {
     }
 }
 
+/// Options of one backup run.
+public struct BackupOptions: Sendable {
+    /// Hash every file instead of trusting unchanged metadata (volume archives).
+    public var rehash: Bool
+    /// Called with progress of long work (bytes done, bytes total) when set.
+    public var progress: (@Sendable (Progress) -> Void)?
+
+    public init(rehash: Bool = false, progress: (@Sendable (Progress) -> Void)? = nil) {
+        self.rehash = rehash
+        self.progress = progress
+    }
+
+    /// How far a snapshot is.
+    public struct Progress: Sendable {
+        public var source: String
+        public var files: Int64
+        public var totalFiles: Int64
+        public var bytes: Int64
+        public var totalBytes: Int64
+    }
+}
+
 /// Takes snapshots of one kind of source. One implementation per ``SourceKind``.
 public protocol Snapshotter: Sendable {
     /// Makes the source's data durable in the repository and describes it.
     /// `previous` is the source's newest snapshot, for incremental levels.
-    func snapshot(_ source: SourceConfig, previous: SnapshotRecord?, in workspace: Workspace) throws -> SnapshotDraft
+    func snapshot(
+        _ source: SourceConfig, previous: SnapshotRecord?, options: BackupOptions, in workspace: Workspace
+    ) throws -> SnapshotDraft
 }
 
 extension SourceKind {
@@ -45,6 +73,7 @@ extension SourceKind {
     public var snapshotter: any Snapshotter {
         switch self {
         case .gitBundle: GitBundleSnapshotter()
+        case .pvcArchive: VolumeSnapshotter()
         }
     }
 }

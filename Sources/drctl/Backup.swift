@@ -14,12 +14,16 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("source"), help: ArgumentHelp("Back up only this source (repeatable).", valueName: "name"))
     var sources: [String] = []
 
+    @Flag(help: "Hash every file of volume sources instead of trusting unchanged metadata.")
+    var rehash = false
+
     @Flag(help: "Print the outcomes as JSON.")
     var json = false
 
     func run() throws {
         let workspace = try global.openWorkspace()
-        let (_, outcomes) = try Backup.run(workspace, sources: sources)
+        let options = BackupOptions(rehash: rehash, progress: json ? nil : ProgressLine.make())
+        let (_, outcomes) = try Backup.run(workspace, sources: sources, options: options)
         if json {
             try Terminal.json(outcomes)
         } else {

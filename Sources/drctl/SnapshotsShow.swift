@@ -10,6 +10,9 @@ struct SnapshotsShow: ParsableCommand {
     @Argument(help: "Snapshot id or a unique prefix of it.")
     var id: String
 
+    @Flag(help: "List the files of a volume snapshot (the whole tree as of that snapshot).")
+    var files = false
+
     @Flag(help: "Print as JSON.")
     var json = false
 
@@ -24,6 +27,7 @@ struct SnapshotsShow: ParsableCommand {
         let workspace = try global.openWorkspace()
         let catalog = workspace.catalog
         let snapshot = try catalog.snapshot(matching: id)
+        if files { return try listFiles(snapshot, catalog) }
         let details = Details(
             snapshot: snapshot, chain: try catalog.chain(to: snapshot.id).map(\.id),
             objects: try catalog.objects(of: snapshot.id), refs: try catalog.refs(of: snapshot.id))
@@ -45,5 +49,37 @@ struct SnapshotsShow: ParsableCommand {
             print("refs:")
             for ref in details.refs { print("  \(ref.oid)  \(ref.name)" + (ref.symref.map { " -> \($0)" } ?? "")) }
         }
+    }
+
+    /// One file of `show --files --json`.
+    struct FileRow: Encodable {
+        var path: String
+        var type: String
+        var size: Int64
+        var mode: String
+        var uid: UInt32
+        var gid: UInt32
+        var mtimeNs: Int64
+        var sha256: String?
+        var linkTarget: String?
+    }
+
+    func listFiles(_ snapshot: SnapshotRecord, _ catalog: Catalog) throws {
+        var rows: [FileRow] = []
+        try catalog.files(at: snapshot.id) { record in
+            guard !record.key.isEmpty else { return }
+            rows.append(FileRow(
+                path: PathKey.display(record.path), type: record.type.rawValue, size: record.size,
+                mode: String(record.mode, radix: 8), uid: record.uid, gid: record.gid, mtimeNs: record.mtimeNs,
+                sha256: record.hash?.hexString, linkTarget: record.linkTarget.map(PathKey.display)))
+        }
+        if json { return try Terminal.json(rows) }
+        Terminal.table(
+            ["TYPE", "MODE", "OWNER", "SIZE", "MTIME", "PATH"],
+            rows.map { row in
+                let mtime = Date(timeIntervalSince1970: Double(row.mtimeNs) / 1e9)
+                let path = row.linkTarget.map { "\(row.path) -> \($0)" } ?? row.path
+                return [row.type, row.mode, "\(row.uid):\(row.gid)", Terminal.bytes(row.size), Terminal.time(mtime), path]
+            })
     }
 }

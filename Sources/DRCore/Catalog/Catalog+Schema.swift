@@ -85,6 +85,52 @@ extension Catalog {
                 CREATE INDEX source_attempt_by_run ON source_attempt(run_id);
                 """)
         }
+        migrator.registerMigration("v2-file-index") { db in
+            // Paths are byte strings: components joined by 0x00, so that BLOB order equals the
+            // order of a depth-first walk with siblings sorted by name bytes (docs/ARCHITECTURE.md).
+            try db.execute(sql: """
+                CREATE TABLE path (
+                    id INTEGER PRIMARY KEY,
+                    source_id INTEGER NOT NULL REFERENCES source(id),
+                    key BLOB NOT NULL,
+                    UNIQUE (source_id, key)
+                );
+                CREATE TABLE file (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+                    path_id INTEGER NOT NULL REFERENCES path(id),
+                    type TEXT NOT NULL CHECK (type IN ('f', 'd', 'l', 'h', 'x')),
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    mode INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    gid INTEGER NOT NULL,
+                    link_target BLOB,
+                    hash BLOB,
+                    object_id INTEGER REFERENCES object(id),
+                    entry INTEGER,
+                    PRIMARY KEY (snapshot_id, path_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX file_by_path ON file(path_id);
+                CREATE TABLE file_state (
+                    source_id INTEGER NOT NULL REFERENCES source(id),
+                    path_id INTEGER NOT NULL REFERENCES path(id),
+                    type TEXT NOT NULL CHECK (type IN ('f', 'd', 'l', 'h')),
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    mode INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    gid INTEGER NOT NULL,
+                    link_target BLOB,
+                    hash BLOB,
+                    object_id INTEGER REFERENCES object(id),
+                    entry INTEGER,
+                    snapshot_id TEXT NOT NULL,
+                    PRIMARY KEY (source_id, path_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

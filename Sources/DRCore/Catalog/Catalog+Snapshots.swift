@@ -6,7 +6,7 @@ extension Catalog {
     /// Call only after every object (and the manifest) is durable in the repository.
     public func insertSnapshot(
         _ snapshot: SnapshotRecord, objects: [SnapshotObject], refs: [GitRef], manifest: EncodedObject,
-        attempt: Int64?, now: Date = Date()
+        files: FileIndexUpdate? = nil, attempt: Int64?, now: Date = Date()
     ) throws {
         try write { db in
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE name = ?", arguments: [snapshot.source])
@@ -38,6 +38,9 @@ extension Catalog {
                 try db.execute(
                     sql: "INSERT INTO git_ref (snapshot_id, name, oid, symref) VALUES (?, ?, ?, ?)",
                     arguments: [snapshot.id, ref.name, ref.oid, ref.symref])
+            }
+            if let files {
+                try Self.apply(files, db: db, sourceID: sourceID, snapshotID: snapshot.id)
             }
             if let attempt {
                 try db.execute(

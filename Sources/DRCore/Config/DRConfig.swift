@@ -116,17 +116,22 @@ public struct SourceConfig: Sendable {
 public enum SourceKind: String, Sendable, CaseIterable {
     /// A git repository captured as a `git bundle`.
     case gitBundle = "git-bundle"
+    /// A directory tree (a mounted persistent volume) captured as tar + zstd archives.
+    case pvcArchive = "pvc-archive"
 }
 
 /// Kind-specific settings of a source.
 public enum SourceSpec: Sendable {
     /// Settings of a `git-bundle` source.
     case gitBundle(GitBundleSourceConfig)
+    /// Settings of a `pvc-archive` source.
+    case pvcArchive(PVCArchiveSourceConfig)
 
     /// The kind these settings belong to.
     public var kind: SourceKind {
         switch self {
         case .gitBundle: .gitBundle
+        case .pvcArchive: .pvcArchive
         }
     }
 }

@@ -8,6 +8,7 @@ extension SourceKind {
     var specKeys: [String] {
         switch self {
         case .gitBundle: GitBundleSourceConfig.keys
+        case .pvcArchive: PVCArchiveSourceConfig.keys
         }
     }
 
@@ -15,6 +16,7 @@ extension SourceKind {
     func parseSpec(_ reader: MappingReader) throws(ConfigError) -> SourceSpec {
         switch self {
         case .gitBundle: .gitBundle(try GitBundleSourceConfig.parse(reader))
+        case .pvcArchive: .pvcArchive(try PVCArchiveSourceConfig.parse(reader))
         }
     }
 }
@@ -34,6 +36,75 @@ extension GitBundleSourceConfig {
         let restorePath = try reader.path("restore_path", required: false)
         return GitBundleSourceConfig(repo: repo, restorePath: restorePath)
     }
+}
+
+extension PVCArchiveSourceConfig {
+    static let keys = ["path", "exclude", "hooks", "full_every"]
+
+    static func parse(_ reader: MappingReader) throws(ConfigError) -> PVCArchiveSourceConfig {
+        let path = try reader.requiredPath("path", expected: "a string (the mounted volume's path)")
+        var exclude: [String] = []
+        for (index, node) in (try reader.sequence("exclude", required: false, expected: "a list of glob patterns") ?? []).enumerated() {
+            let field = "\(reader.field("exclude"))[\(index)]"
+            let pattern = try scalarText(node, field: field, typeMark: node.mark, expected: "a string (a glob pattern)", ctx: reader.ctx)
+            if pattern.hasPrefix("/") {
+                throw reader.ctx.error(node.mark, field, "patterns are relative to the volume; remove the leading `/`")
+            }
+            exclude.append(pattern)
+        }
+        var hooks = Hooks()
+        if let hooksReader = try reader.mapping("hooks", expected: "a mapping with `pre:` and/or `post:` lists") {
+            try hooksReader.checkKeys(["pre", "post"])
+            hooks.pre = try parseHooks(hooksReader, "pre")
+            hooks.post = try parseHooks(hooksReader, "post")
+        }
+        var fullEvery: FullEvery?
+        if let text = try reader.string("full_every", required: false, expected: "a number of incrementals (7) or of days (30d)") {
+            let field = reader.field("full_every")
+            let mark = reader.entry("full_every")?.value.mark
+            if text.hasSuffix("d"), let days = Int(text.dropLast()), days > 0 {
+                fullEvery = .days(days)
+            } else if let count = Int(text), count > 0 {
+                fullEvery = .incrementals(count)
+            } else {
+                throw reader.ctx.error(mark, field, "expected a positive number of incrementals (`7`) or of days (`30d`), found `\(text)`")
+            }
+        }
+        return PVCArchiveSourceConfig(path: path, exclude: exclude, hooks: hooks, fullEvery: fullEvery)
+    }
+
+    static func parseHooks(_ reader: MappingReader, _ key: String) throws(ConfigError) -> [HookCommand] {
+        let expected = "a list of commands (strings, or mappings with `run:` and `timeout:`)"
+        var hooks: [HookCommand] = []
+        for (index, node) in (try reader.sequence(key, required: false, expected: expected) ?? []).enumerated() {
+            let field = "\(reader.field(key))[\(index)]"
+            if case .mapping = node {
+                let hook = try MappingReader(node, path: field, typeMark: node.mark, expected: expected, ctx: reader.ctx)
+                try hook.checkKeys(["run", "timeout"])
+                let run = try hook.requiredString("run", expected: "a string (a shell command)")
+                var timeout = HookCommand.defaultTimeoutSeconds
+                if let text = try hook.string("timeout", required: false, expected: "a duration such as 30s, 10m or 1h") {
+                    guard let seconds = parseDuration(text), seconds > 0 else {
+                        throw reader.ctx.error(hook.entry("timeout")?.value.mark, hook.field("timeout"),
+                                               "expected a duration such as 30s, 10m or 1h, found `\(text)`")
+                    }
+                    timeout = seconds
+                }
+                hooks.append(HookCommand(run: run, timeoutSeconds: timeout))
+            } else {
+                let run = try scalarText(node, field: field, typeMark: node.mark, expected: expected, ctx: reader.ctx)
+                hooks.append(HookCommand(run: run))
+            }
+        }
+        return hooks
+    }
+}
+
+/// Seconds in `90`, `30s`, `10m`, `2h` or `1d`; nil when malformed.
+func parseDuration(_ text: String) -> Int? {
+    let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+    if let last = text.last, let unit = units[last], let value = Int(text.dropLast()) { return value * unit }
+    return Int(text)
 }
 
 /// Parses one `sources[i]` entry (duplicate names are checked by the caller).

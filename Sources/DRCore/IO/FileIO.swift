@@ -142,9 +142,14 @@ public struct FileReader: ~Copyable {
     private let chunkSize: Int
 
     public init(path: String, chunkSize: Int = 1 << 20) throws {
-        self.path = path
+        try self.init(pathBytes: Array(path.utf8), chunkSize: chunkSize)
+    }
+
+    /// Opens a path given as raw bytes (file names need not be UTF-8).
+    public init(pathBytes: [UInt8], chunkSize: Int = 1 << 20) throws {
+        path = PathKey.display(pathBytes)
         self.chunkSize = chunkSize
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        fd = withCPath(pathBytes) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             throw DRError(errno == ENOENT ? .notFound : .io, "cannot open \(path)", cause: POSIXError.current)
         }
@@ -170,4 +175,15 @@ public struct FileReader: ~Copyable {
     }
 
     deinit { if fd >= 0 { Glibc.close(fd) } }
+}
+
+/// Calls `body` with `bytes` as a NUL-terminated C string (paths are bytes, not UTF-8).
+public func withCPath<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+    let storage = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+    defer { storage.deallocate() }
+    bytes.withUnsafeBytes { source in
+        if let base = source.baseAddress { UnsafeMutableRawPointer(storage).copyMemory(from: base, byteCount: bytes.count) }
+    }
+    storage[bytes.count] = 0
+    return try body(storage)
 }

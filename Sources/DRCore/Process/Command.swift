@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
+public import Foundation
 internal import CSystem
 
 /// A child process to run: no shell, explicit arguments, bounded output capture.
@@ -212,5 +212,5 @@ extension Command {
 
 extension POSIXError {
     /// The error for the current `errno`.
-    static var current: POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    public static var current: POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
 }

@@ -142,6 +142,15 @@ public struct LocalRepository: ObjectStore {
         }
     }
 
+    public func open(_ object: StoredObject) throws -> any ObjectInputStream {
+        let file = path(object.type, object.sha256)
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw DRError(.dataCorrupt, "object \(object.sha256) is missing from repository \(name) (\(file))")
+        }
+        return LocalObjectStream(fd: fd, object: object, repository: name)
+    }
+
     public func size(of type: ObjectType, sha256: String) -> Int64? {
         FileIO.size(path(type, sha256))
     }
@@ -161,6 +170,48 @@ public struct LocalRepository: ObjectStore {
             throw DRError(.io, "cannot delete \(file)", cause: POSIXError.current)
         }
     }
+}
+
+/// Reads an object file, hashing as it goes; verifies at end of file.
+final class LocalObjectStream: ObjectInputStream {
+    private var fd: Int32
+    private let object: StoredObject
+    private let repository: String
+    private var hasher = SHA256()
+    private var size: Int64 = 0
+
+    init(fd: Int32, object: StoredObject, repository: String) {
+        self.fd = fd
+        self.object = object
+        self.repository = repository
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard fd >= 0 else { return 0 }
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DRError(.io, "cannot read object \(object.sha256)", cause: POSIXError.current)
+            }
+            if n > 0 {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                size += Int64(n)
+                return n
+            }
+            Glibc.close(fd)
+            fd = -1
+            let actual = hasher.finalize().hexString
+            guard size == object.size, actual == object.sha256 else {
+                throw DRError(
+                    .dataCorrupt,
+                    "object \(object.sha256) in repository \(repository) is corrupt: expected \(object.size) bytes with that SHA-256, read \(size) bytes hashing to \(actual)")
+            }
+            return 0
+        }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 }
 
 extension Sequence where Element == UInt8 {

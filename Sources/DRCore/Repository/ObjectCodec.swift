@@ -87,6 +87,15 @@ public struct ObjectCodec: Sendable {
         }
     }
 
+    /// Opens an object's plaintext for pull-based reading (hash-checked at the end, decrypted on the fly).
+    public func open(_ object: EncodedObject) throws -> any ObjectInputStream {
+        let stored = try store.open(object.stored)
+        switch object.encryption {
+        case .none: return stored
+        case .age: return DecryptingStream(source: stored, identities: try loadIdentities(), sha: object.stored.sha256)
+        }
+    }
+
     /// Reads an object's plaintext into memory (for small objects such as manifests).
     public func readAll(_ object: EncodedObject) throws -> [UInt8] {
         var result: [UInt8] = []
@@ -115,6 +124,52 @@ public struct ObjectCodec: Sendable {
                 hint: "set `encryption.identity` in drctl.yaml to the identity file created by `drctl init` or `age-keygen`")
         }
         return try AgeIdentity.load(file: identityFile)
+    }
+}
+
+/// Pulls ciphertext from a stream and serves the plaintext.
+final class DecryptingStream: ObjectInputStream {
+    private let source: any ObjectInputStream
+    private let pending = ByteBuffer()
+    private var offset = 0
+    private var decryptor: AgeDecryptor
+    private var finished = false
+    private let sha: String
+    private var chunk = [UInt8](repeating: 0, count: 1 << 18)
+
+    init(source: any ObjectInputStream, identities: [AgeIdentity], sha: String) {
+        self.source = source
+        self.sha = sha
+        let pending = self.pending
+        decryptor = AgeDecryptor(identities: identities) { pending.bytes.append(contentsOf: $0) }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            while offset == pending.bytes.count {
+                pending.bytes.removeAll(keepingCapacity: true)
+                offset = 0
+                if finished { return 0 }
+                let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+                if n == 0 {
+                    try decryptor.finish()
+                    finished = true
+                } else {
+                    try chunk.withUnsafeBytes { try decryptor.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                }
+            }
+            let count = min(buffer.count, pending.bytes.count - offset)
+            pending.bytes.withUnsafeBytes { raw in
+                if let target = buffer.baseAddress, let source = raw.baseAddress {
+                    target.copyMemory(from: source + offset, byteCount: count)
+                }
+            }
+            offset += count
+            return count
+        } catch let error as AgeError {
+            throw DRError(error.code == .noMatchingIdentity ? .crypto : .dataCorrupt,
+                          "object \(sha) cannot be decrypted: \(error.message)")
+        }
     }
 }
 

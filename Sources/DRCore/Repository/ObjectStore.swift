@@ -41,6 +41,10 @@ public protocol ObjectStore: Sendable {
     /// to `consume` are tentative until this returns without throwing.
     func read(_ object: StoredObject, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws
 
+    /// Opens an object for pull-based reading; the stream verifies size and hash when it
+    /// reaches the end and throws ``DRError/Code/dataCorrupt`` there on mismatch.
+    func open(_ object: StoredObject) throws -> any ObjectInputStream
+
     /// The stored size of an object, or nil when it is absent.
     func size(of type: ObjectType, sha256: String) -> Int64?
 
@@ -49,4 +53,9 @@ public protocol ObjectStore: Sendable {
 
     /// Deletes an object (used by prune only).
     func delete(_ type: ObjectType, sha256: String) throws
+}
+
+/// Bytes pulled from an object. `read` returns 0 only at the end, after verification.
+public protocol ObjectInputStream: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }

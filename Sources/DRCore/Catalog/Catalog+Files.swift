@@ -1,0 +1,155 @@
+import Foundation
+internal import GRDB
+
+extension Catalog {
+    private static let recordColumns =
+        "p.key, f.type, f.size, f.mtime_ns, f.ctime_ns, f.mode, f.uid, f.gid, f.link_target, f.hash, o.sha256, f.entry"
+
+    static func record(_ row: Row) -> FileRecord {
+        FileRecord(
+            key: (row[0] as Data?).map { Array($0) } ?? [], type: FileType(rawValue: row[1]) ?? .regular,
+            size: row[2], mtimeNs: row[3], ctimeNs: row[4], mode: UInt32(truncatingIfNeeded: row[5] as Int64),
+            uid: UInt32(truncatingIfNeeded: row[6] as Int64), gid: UInt32(truncatingIfNeeded: row[7] as Int64),
+            linkTarget: (row[8] as Data?).map { Array($0) }, hash: (row[9] as Data?).map { Array($0) },
+            object: row[10], entry: row[11])
+    }
+
+    /// Streams the source's current file state (as of its newest snapshot) in key order,
+    /// inside one read transaction, without loading it into memory.
+    public func withFileState<T>(source: String, _ body: (_ next: () throws -> FileRecord?) throws -> T) throws -> T {
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(Self.recordColumns)
+                    FROM path p JOIN file_state f ON f.source_id = p.source_id AND f.path_id = p.id
+                    LEFT JOIN object o ON o.id = f.object_id
+                    WHERE p.source_id = (SELECT id FROM source WHERE name = ?) ORDER BY p.key
+                    """, arguments: [source])
+            return try body { try cursor.next().map(Self.record) }
+        }
+    }
+
+    /// Writes a snapshot's file-index rows and patches (or, for a full, replaces) the state.
+    static func apply(_ update: FileIndexUpdate, db: Database, sourceID: Int64, snapshotID: String) throws {
+        if update.replacesState {
+            try db.execute(sql: "DELETE FROM file_state WHERE source_id = ?", arguments: [sourceID])
+        }
+        let pathStatement = try db.cachedStatement(sql: """
+            INSERT INTO path (source_id, key) VALUES (?, ?)
+            ON CONFLICT (source_id, key) DO UPDATE SET key = excluded.key RETURNING id
+            """)
+        let fileStatement = try db.cachedStatement(sql: """
+            INSERT INTO file (snapshot_id, path_id, type, size, mtime_ns, ctime_ns, mode, uid, gid, link_target, hash, object_id, entry)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let stateStatement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO file_state (source_id, path_id, type, size, mtime_ns, ctime_ns, mode, uid, gid, link_target, hash, object_id, entry, snapshot_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let deleteState = try db.cachedStatement(sql: "DELETE FROM file_state WHERE source_id = ? AND path_id = ?")
+        var objectIDs: [String: Int64] = [:]
+        for record in update.records {
+            guard let pathID = try Int64.fetchOne(pathStatement, arguments: [sourceID, Data(record.key)]) else {
+                throw DRError(.failed, "cannot record path \(PathKey.display(record.key)) in the catalog")
+            }
+            var objectID: Int64?
+            if let sha = record.object {
+                if let known = objectIDs[sha] {
+                    objectID = known
+                } else {
+                    objectID = try Int64.fetchOne(db, sql: "SELECT id FROM object WHERE type = 'data' AND sha256 = ?", arguments: [sha])
+                    guard let objectID else { throw DRError(.failed, "file index refers to unknown object \(sha)") }
+                    objectIDs[sha] = objectID
+                }
+            }
+            let values: [(any DatabaseValueConvertible)?] = [
+                record.type.rawValue, record.size, record.mtimeNs, record.ctimeNs, Int64(record.mode),
+                Int64(record.uid), Int64(record.gid), record.linkTarget.map { Data($0) }, record.hash.map { Data($0) },
+                objectID, record.entry,
+            ]
+            try fileStatement.execute(arguments: StatementArguments([snapshotID, pathID] + values))
+            if record.type == .deleted {
+                try deleteState.execute(arguments: [sourceID, pathID])
+            } else {
+                try stateStatement.execute(arguments: StatementArguments([sourceID, pathID] + values + [snapshotID]))
+            }
+        }
+    }
+
+    /// The number of entries in a source's current state.
+    public func fileCount(source: String) throws -> Int64 {
+        try read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM file_state WHERE source_id = (SELECT id FROM source WHERE name = ?)",
+                arguments: [source]) ?? 0
+        }
+    }
+
+    /// Every entry of the tree as it was at `snapshotID` (its chain's rows merged, deletions
+    /// applied), in key order.
+    public func files(at snapshotID: String, _ visit: (FileRecord) throws -> Void) throws {
+        let chain = try chain(to: snapshotID).map(\.id)
+        let position = Dictionary(uniqueKeysWithValues: chain.enumerated().map { ($1, $0) })
+        try read { db in
+            let placeholders = Array(repeating: "?", count: chain.count).joined(separator: ",")
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(Self.recordColumns), f.snapshot_id
+                    FROM file f JOIN path p ON p.id = f.path_id LEFT JOIN object o ON o.id = f.object_id
+                    WHERE f.snapshot_id IN (\(placeholders)) ORDER BY p.key
+                    """, arguments: StatementArguments(chain))
+            var best: (record: FileRecord, position: Int)?
+            while let row = try cursor.next() {
+                let record = Self.record(row)
+                let rank = position[row[12] as String] ?? -1
+                if let current = best, current.record.key == record.key {
+                    if rank > current.position { best = (record, rank) }
+                    continue
+                }
+                if let current = best, current.record.type != .deleted { try visit(current.record) }
+                best = (record, rank)
+            }
+            if let current = best, current.record.type != .deleted { try visit(current.record) }
+        }
+    }
+
+    /// For each snapshot of `source`, oldest first, the entry at `key` in that snapshot's tree
+    /// (nil when absent). Uses the path index: a point lookup, not a scan.
+    public func history(of key: [UInt8], source: String) throws -> [(snapshot: SnapshotRecord, record: FileRecord?)] {
+        let snapshots = try snapshots(source: source)
+        let rows: [String: FileRecord] = try read { db in
+            var result: [String: FileRecord] = [:]
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(Self.recordColumns), f.snapshot_id
+                    FROM path p JOIN file f ON f.path_id = p.id LEFT JOIN object o ON o.id = f.object_id
+                    WHERE p.source_id = (SELECT id FROM source WHERE name = ?) AND p.key = ?
+                    """, arguments: [source, Data(key)])
+            while let row = try cursor.next() { result[row[12]] = Self.record(row) }
+            return result
+        }
+        var state: [String: FileRecord?] = [:]
+        var result: [(snapshot: SnapshotRecord, record: FileRecord?)] = []
+        for snapshot in snapshots {
+            let inherited: FileRecord?? = snapshot.level == .full ? .some(nil) : snapshot.parentID.flatMap { state[$0] }
+            let own = rows[snapshot.id]
+            let current: FileRecord? = own.map { $0.type == .deleted ? nil : $0 } ?? (inherited ?? nil)
+            state[snapshot.id] = current
+            result.append((snapshot, current))
+        }
+        return result
+    }
+
+    /// Paths of a source's file index (every path ever recorded), for pattern searches.
+    public func forEachPath(source: String, _ visit: ([UInt8]) throws -> Void) throws {
+        try read { db in
+            let cursor = try Data.fetchCursor(
+                db, sql: "SELECT key FROM path WHERE source_id = (SELECT id FROM source WHERE name = ?) ORDER BY key",
+                arguments: [source])
+            while let key = try cursor.next() { try visit(Array(key)) }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CArchive
+internal import Crypto
+public import DRCore
+
+/// Extracts a (zstd-compressed) tar stream into a folder without ever writing outside it.
+///
+/// Every entry is checked before anything is written: absolute names, `..` components,
+/// device nodes, FIFOs, sockets and absurd sizes are refused; entries are written below
+/// the folder's real (symlink-free) path with libarchive's `SECURE_SYMLINKS` and
+/// `SECURE_NODOTDOT`, so nothing is written through a symlink, including one the same
+/// archive created. Existing files are never overwritten.
+public enum SecureExtractor {
+    /// The largest entry accepted (1 TiB).
+    public static let maximumEntrySize: Int64 = 1 << 40
+
+    /// What an extraction wrote.
+    public struct Result: Sendable {
+        public var entries = 0
+        public var bytes: Int64 = 0
+        /// SHA-256 of each regular file's content as written, by relative path.
+        public var hashes: [[UInt8]: [UInt8]] = [:]
+    }
+
+    /// Extracts the entries whose relative path passes `include` into `directory`.
+    public static func extract(
+        _ source: any ObjectInputStream, into directory: String, include: ([UInt8]) -> Bool = { _ in true }
+    ) throws -> Result {
+        guard let real = realpath(directory, nil) else {
+            throw VolumeArchiveError(.io, "cannot resolve the extraction folder \(directory)")
+        }
+        let base = Array(String(cString: real).utf8)
+        free(real)
+        guard let reader = archive_read_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_zstd(reader)
+        archive_read_support_filter_none(reader)
+        archive_read_support_format_tar(reader)
+        guard let disk = archive_write_disk_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
+        defer { archive_write_free(disk) }
+        var flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_PERM
+            | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_NO_OVERWRITE
+        if geteuid() == 0 { flags |= ARCHIVE_EXTRACT_OWNER }
+        archive_write_disk_set_options(disk, flags)
+
+        let context = ArchiveReader.ReadContext(source: source)
+        let unmanaged = Unmanaged.passRetained(context)
+        defer { unmanaged.release() }
+        let opened = archive_read_open(reader, unmanaged.toOpaque(), nil, { _, client, buffer in
+            guard let client, let buffer else { return -1 }
+            return Unmanaged<ArchiveReader.ReadContext>.fromOpaque(client).takeUnretainedValue().fill(buffer)
+        }, nil)
+        guard opened == ARCHIVE_OK else { throw readFailure(reader, context, "cannot open the archive") }
+
+        var result = Result()
+        var entry: OpaquePointer?
+        while true {
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw readFailure(reader, context, "the archive is corrupt or truncated")
+            }
+            let header = ArchiveReader.entry(entry)
+            let name = header.path
+            try check(entry, name: name)
+            guard include(name) else {
+                archive_read_data_skip(reader)
+                continue
+            }
+            let target = base + [UInt8(ascii: "/")] + name
+            if header.type == .directory, FileIO.isDirectory(PathKey.display(target)) {
+                // Made earlier as a parent; its metadata is applied by the caller.
+                archive_read_data_skip(reader)
+                continue
+            }
+            withCPath(target) { archive_entry_copy_pathname(entry, $0) }
+            if header.type == .hardlink, let link = header.linkTarget {
+                withCPath(base + [UInt8(ascii: "/")] + link) { archive_entry_copy_hardlink(entry, $0) }
+            }
+            guard archive_write_header(disk, entry) == ARCHIVE_OK else {
+                let detail = archive_error_string(disk).map { String(cString: $0) } ?? "refused"
+                throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(PathKey.display(name)): \(detail)")
+            }
+            if header.type == .regular {
+                var hasher = SHA256()
+                var buffer: UnsafeRawPointer?
+                var size = 0
+                var offset: Int64 = 0
+                while true {
+                    let block = archive_read_data_block(reader, &buffer, &size, &offset)
+                    if block == ARCHIVE_EOF { break }
+                    guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
+                        throw readFailure(reader, context, "the archive is corrupt or truncated in \(PathKey.display(name))")
+                    }
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: size))
+                    guard archive_write_data_block(disk, buffer, size, offset) >= 0 else {
+                        let detail = archive_error_string(disk).map { String(cString: $0) } ?? "write failed"
+                        throw VolumeArchiveError(.io, "cannot write \(PathKey.display(name)): \(detail)")
+                    }
+                    result.bytes += Int64(size)
+                }
+                result.hashes[name] = Array(hasher.finalize())
+            }
+            guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else {
+                let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
+                throw VolumeArchiveError(.io, "cannot finish \(PathKey.display(name)): \(detail)")
+            }
+            result.entries += 1
+        }
+        if let error = context.error { throw error }
+        guard archive_write_close(disk) == ARCHIVE_OK else {
+            let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
+            throw VolumeArchiveError(.io, "cannot complete the extraction: \(detail)")
+        }
+        return result
+    }
+
+    /// Refuses entries that could escape the target or are not plain files, folders or links.
+    static func check(_ entry: OpaquePointer, name: [UInt8]) throws {
+        let display = PathKey.display(name)
+        guard !name.isEmpty else { throw VolumeArchiveError(.unsafeEntry, "refusing an archive entry with an empty name") }
+        guard name.first != UInt8(ascii: "/") else {
+            throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): absolute paths are not allowed")
+        }
+        let components = name.split(separator: UInt8(ascii: "/"))
+        guard !components.contains(where: { $0.elementsEqual("..".utf8) }) else {
+            throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): `..` would leave the target folder")
+        }
+        let format = archive_entry_filetype(entry)
+        let hardlink = ArchiveReader.bytes(archive_entry_hardlink_utf8(entry) ?? archive_entry_hardlink(entry))
+        guard hardlink != nil || format == UInt32(Glibc.S_IFREG) || format == UInt32(Glibc.S_IFDIR) || format == UInt32(Glibc.S_IFLNK) else {
+            throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): devices, FIFOs and sockets are not restored")
+        }
+        if let target = hardlink {
+            guard target.first != UInt8(ascii: "/"),
+                  !target.split(separator: UInt8(ascii: "/")).contains(where: { $0.elementsEqual("..".utf8) }) else {
+                throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): its hard link leaves the target folder")
+            }
+        }
+        guard archive_entry_size(entry) <= maximumEntrySize else {
+            throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): its size \(archive_entry_size(entry)) is absurd")
+        }
+    }
+
+    static func readFailure(_ reader: OpaquePointer, _ context: ArchiveReader.ReadContext, _ what: String) -> any Error {
+        if let error = context.error { return error }
+        let detail = archive_error_string(reader).map { String(cString: $0) } ?? "unknown error"
+        return VolumeArchiveError(.corruptArchive, "\(what): \(detail)")
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DRCore
+import Foundation
+
+/// Rebuilds a volume tree as it was at a snapshot: the full archive and the incrementals
+/// of its chain, each extracting only the entries whose newest version it holds, so
+/// deleted files stay absent. Every restored file's content hash is checked against the
+/// catalog; directory modes and times are applied last.
+enum VolumeExtractor {
+    struct Outcome {
+        var files = 0
+        var bytes: Int64 = 0
+        var mismatches: [String] = []
+    }
+
+    static func extract(_ snapshot: SnapshotRecord, into staging: String, include: [Glob], in workspace: Workspace) throws -> Outcome {
+        let catalog = workspace.catalog
+        var records: [FileRecord] = []
+        var root: FileRecord?
+        try catalog.files(at: snapshot.id) { record in
+            if record.key.isEmpty { root = record } else { records.append(record) }
+        }
+        if !include.isEmpty {
+            var selected = records.filter { record in Self.selected(record.path, include) }
+            // A hard link needs the file it links to.
+            let keys = Set(selected.map(\.key))
+            let targets = Set(selected.compactMap { $0.type == .hardlink ? $0.linkTarget : nil }).subtracting(keys)
+            selected += records.filter { targets.contains($0.key) }
+            records = selected.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        }
+        try FileIO.createDirectory(staging, mode: 0o700)
+        var owned: [String: Set<[UInt8]>] = [:]
+        for record in records {
+            if let object = record.object { owned[object, default: []].insert(record.path) }
+        }
+        var outcome = Outcome()
+        var hashes: [[UInt8]: [UInt8]] = [:]
+        for link in try catalog.chain(to: snapshot.id) {
+            for item in try catalog.objects(of: link.id) where item.role == "archive" {
+                guard let paths = owned[item.object.stored.sha256], !paths.isEmpty else { continue }
+                do {
+                    let stream = try workspace.codec.open(item.object)
+                    let result = try SecureExtractor.extract(stream, into: staging) { paths.contains($0) }
+                    outcome.bytes += result.bytes
+                    hashes.merge(result.hashes) { _, new in new }
+                } catch {
+                    let e = DRError.wrap(error)
+                    throw DRError(e.code, "snapshot \(link.shortID) (source \(link.source)), archive \(item.object.stored.sha256): \(e.message)",
+                                  hint: link.id == snapshot.id ? nil : "it is in the chain that snapshot \(snapshot.shortID) depends on")
+                }
+            }
+        }
+        // Check every file against the index, then put directory metadata back (deepest first).
+        for record in records {
+            let display = PathKey.display(record.path)
+            switch record.type {
+            case .regular:
+                outcome.files += 1
+                if hashes[record.path] != record.hash { outcome.mismatches.append(display) }
+            case .hardlink, .symlink:
+                outcome.files += 1
+                if !FileIO.exists(staging + "/" + display) && !exists(staging, record.path) { outcome.mismatches.append(display) }
+            case .directory, .deleted:
+                break
+            }
+        }
+        for record in records.reversed() where record.type == .directory || record.type == .symlink {
+            apply(record, to: Array(staging.utf8) + [UInt8(ascii: "/")] + record.path)
+        }
+        if let root { apply(root, to: Array(staging.utf8)) }
+        return outcome
+    }
+
+    /// True when a glob matches the path or one of its parent folders.
+    static func selected(_ path: [UInt8], _ globs: [Glob]) -> Bool {
+        var prefix = path
+        while true {
+            if globs.contains(where: { $0.matches(prefix) }) { return true }
+            guard let slash = prefix.lastIndex(of: UInt8(ascii: "/")) else { return false }
+            prefix = Array(prefix[..<slash])
+        }
+    }
+
+    static func exists(_ staging: String, _ path: [UInt8]) -> Bool {
+        var info = stat()
+        return withCPath(Array(staging.utf8) + [UInt8(ascii: "/")] + path) { lstat($0, &info) } == 0
+    }
+
+    /// Sets a folder's mode, owner (as root) and times, or a symlink's times, from its record.
+    static func apply(_ record: FileRecord, to path: [UInt8]) {
+        withCPath(path) { cPath in
+            var info = stat()
+            guard lstat(cPath, &info) == 0 else { return }
+            let format = info.st_mode & S_IFMT
+            guard format == S_IFDIR || format == S_IFLNK else { return }
+            if geteuid() == 0 { _ = lchown(cPath, record.uid, record.gid) }
+            if format == S_IFDIR { _ = chmod(cPath, mode_t(record.mode)) }
+            let seconds = record.mtimeNs / 1_000_000_000
+            let nanos = record.mtimeNs % 1_000_000_000
+            var times = [timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos)), timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos))]
+            _ = utimensat(AT_FDCWD, cPath, &times, AT_SYMLINK_NOFOLLOW)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+public import DRCore
+import Foundation
+internal import Crypto
+internal import Logging
+
+/// Snapshots a directory tree (a mounted persistent volume) as a pax tar archive,
+/// compressed with multi-threaded zstd and encrypted with age when configured.
+///
+/// The first snapshot is full. Later ones are incremental against the catalog's file
+/// index: a walk of the whole tree (directories are always read; their mtimes are not
+/// trusted) is merged, in key order, with the source's current state streamed from the
+/// catalog. An entry is unchanged when type, size, mtime, ctime, mode, uid, gid and link
+/// target are equal (inode numbers are ignored: remounted volumes change them); with
+/// `--rehash` regular files are also hashed and compared. Only changed and new entries
+/// go into the archive; deletions are recorded in the index.
+public struct VolumeSnapshotter: Snapshotter {
+    public init() {}
+
+    public func snapshot(
+        _ source: SourceConfig, previous: SnapshotRecord?, options: BackupOptions, in workspace: Workspace
+    ) throws -> SnapshotDraft {
+        guard case .pvcArchive(let spec) = source.spec else {
+            throw DRError(.failed, "source \(source.name) is not a pvc-archive source")
+        }
+        guard FileIO.isDirectory(spec.path) else {
+            throw DRError(.notFound, "source \(source.name): the volume \(spec.path) does not exist or is not a folder")
+        }
+        let hooks = HookRunner(source: source.name, volume: spec.path, environment: workspace.environment,
+                               logger: workspace.logger)
+        var draft: SnapshotDraft
+        do {
+            try hooks.runPre(spec.hooks.pre)
+            draft = try take(source, spec, previous: previous, options: options, in: workspace)
+        } catch {
+            _ = hooks.runPost(spec.hooks.post)
+            throw error
+        }
+        let failures = hooks.runPost(spec.hooks.post)
+        if !failures.isEmpty { draft.note += (draft.note.isEmpty ? "" : "; ") + "\(failures.count) post-hook(s) failed" }
+        return draft
+    }
+
+    /// What the walk found to do.
+    struct Plan {
+        var archive: [WalkEntry] = []
+        var deleted: [FileRecord] = []
+        /// The root folder's record when it changed (it has no archive entry).
+        var root: FileRecord?
+        var unchanged: Int64 = 0
+        var bytes: Int64 = 0
+    }
+
+    func take(
+        _ source: SourceConfig, _ spec: PVCArchiveSourceConfig, previous: SnapshotRecord?, options: BackupOptions,
+        in workspace: Workspace
+    ) throws -> SnapshotDraft {
+        let catalog = workspace.catalog
+        let fullReason = try Self.fullReason(previous: previous, spec: spec, source: source.name, in: workspace)
+        let full = fullReason != nil
+        let dataTime = workspace.now()
+        var walker = VolumeWalker(root: spec.path, exclude: spec.exclude.map(Glob.init))
+
+        // 1. Walk and merge with the catalog's state, in key order.
+        var plan = Plan()
+        try catalog.withFileState(source: source.name) { next in
+            var state = full ? nil : try next()
+            try walker.walk { entry in
+                while let old = state, old.key.lexicographicallyPrecedes(entry.record.key) {
+                    plan.deleted.append(FileRecord(key: old.key, type: .deleted))
+                    state = try next()
+                }
+                var unchanged = false
+                if let old = state, old.key == entry.record.key {
+                    state = try next()
+                    unchanged = Self.unchanged(old, entry, rehash: options.rehash, volume: spec.path)
+                }
+                if unchanged {
+                    plan.unchanged += 1
+                } else if entry.record.key.isEmpty {
+                    plan.root = entry.record
+                } else {
+                    plan.archive.append(entry)
+                    plan.bytes += entry.record.size
+                }
+            }
+            if !full {
+                while let old = state {
+                    plan.deleted.append(FileRecord(key: old.key, type: .deleted))
+                    state = try next()
+                }
+            }
+        }
+        if !walker.skipped.isEmpty {
+            workspace.logger.warning("source \(source.name): skipped \(walker.skipped.count) socket(s), FIFO(s) or device(s), e.g. \(walker.skipped[0])")
+        }
+
+        // 2. Archive what changed.
+        var records: [FileRecord] = []
+        var objects: [SnapshotObject] = []
+        if let root = plan.root { records.append(root) }
+        if !plan.archive.isEmpty {
+            let archived = try VolumeArchiver.archive(
+                plan.archive, volume: spec.path, source: source.name, totalBytes: plan.bytes, options: options,
+                in: workspace)
+            objects.append(SnapshotObject(object: archived.object, role: "archive"))
+            records += archived.records
+            records += archived.vanished.filter { _ in !full }.map { FileRecord(key: $0, type: .deleted) }
+        }
+        records += plan.deleted
+        records.sort { $0.key.lexicographicallyPrecedes($1.key) }
+
+        // 3. Read the stored archive back and check every entry against the index.
+        var verifyResult = "ok: nothing changed, no archive"
+        if let archive = objects.first?.object {
+            verifyResult = try VolumeArchiver.verify(archive, records: records, in: workspace)
+        }
+        let previousFiles = previous?.files ?? 0
+        let added = Int64(records.filter { $0.type != .deleted }.count)
+        let files = full ? added : previousFiles + added - Int64(plan.deleted.count)
+            - Int64(records.filter { $0.type != .deleted && $0.key.isEmpty }.count)
+        let note: String
+        if let fullReason {
+            note = fullReason
+        } else if objects.isEmpty && records.isEmpty {
+            note = "unchanged"
+        } else {
+            note = "\(plan.archive.count) changed, \(plan.deleted.count) deleted"
+        }
+        return SnapshotDraft(
+            level: full ? .full : .incremental, parentID: full ? nil : previous?.id, dataTime: dataTime,
+            objects: objects, files: max(files, 0), fileIndex: FileIndexUpdate(records: records, replacesState: full),
+            meta: ["path": spec.path], verifiedAt: workspace.now(), verifyResult: verifyResult, note: note)
+    }
+
+    /// Why this snapshot must be full, or nil for an incremental.
+    static func fullReason(
+        previous: SnapshotRecord?, spec: PVCArchiveSourceConfig, source: String, in workspace: Workspace
+    ) throws -> String? {
+        guard let previous else { return "first snapshot" }
+        let chain = try workspace.catalog.chain(to: previous.id)
+        switch spec.fullEvery {
+        case .incrementals(let count) where chain.count - 1 >= count:
+            return "full_every: \(count) incrementals reached"
+        case .days(let days) where workspace.now().timeIntervalSince(chain[0].dataTime) >= Double(days) * 86400:
+            return "full_every: last full is older than \(days) days"
+        default:
+            break
+        }
+        for link in chain {
+            for item in try workspace.catalog.objects(of: link.id)
+            where workspace.store.size(of: item.object.stored.type, sha256: item.object.stored.sha256) != item.object.stored.size {
+                workspace.logger.warning("snapshot \(link.shortID) lost object \(item.object.stored.sha256); taking a full archive")
+                return "previous chain is broken"
+            }
+        }
+        return nil
+    }
+
+    /// The change rule (docs/ARCHITECTURE.md): metadata equal, inode ignored; with
+    /// `rehash`, regular files must also hash to the recorded content hash.
+    static func unchanged(_ old: FileRecord, _ entry: WalkEntry, rehash: Bool, volume: String) -> Bool {
+        var current = entry.record
+        if old.type == .hardlink && current.type == .regular { current.type = .hardlink; current.linkTarget = old.linkTarget }
+        guard old.sameMetadata(as: current) else { return false }
+        guard rehash, entry.record.type == .regular else { return true }
+        return (try? contentHash(Array(volume.utf8) + [UInt8(ascii: "/")] + entry.path)) == old.hash
+    }
+
+    static func contentHash(_ path: [UInt8]) throws -> [UInt8] {
+        var reader = try FileReader(pathBytes: path)
+        var hasher = SHA256()
+        while let chunk = try reader.next() { hasher.update(data: chunk) }
+        return Array(hasher.finalize())
+    }
+}
