@@ -153,3 +153,17 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// Test support: replaces the recorded content hash of one path in a source's state,
+    /// as if the disk had silently changed under unchanged metadata.
+    package func corruptStateHashForTesting(source: String, path: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE file_state SET hash = zeroblob(32)
+                    WHERE path_id = (SELECT id FROM path WHERE key = ? AND source_id = (SELECT id FROM source WHERE name = ?))
+                    """, arguments: [Data(PathKey.key(Array(path.utf8))), source])
+        }
+    }
+}

@@ -77,7 +77,7 @@ public final class TarZstdWriter {
         output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
         readBuffer = .allocate(byteCount: 1 << 20, alignment: 16)
         staging.reserveCapacity(stagingLimit + (1 << 16))
-        archive_write_set_format_pax_restricted(archive)
+        archive_write_set_format_pax(archive)
         archive_write_set_bytes_per_block(archive, 65536)
         archive_write_set_bytes_in_last_block(archive, 1)
         let opened = archive_write_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, buffer, length in
