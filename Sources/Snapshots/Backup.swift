@@ -79,9 +79,11 @@ public enum Backup {
             let manifest = SnapshotManifest(
                 snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs)
             let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
+            let committing = ContinuousClock.now
             try catalog.insertSnapshot(
                 record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex,
                 attempt: attempt, now: workspace.now())
+            workspace.logger.debug("source \(source.name): catalog commit took \(ContinuousClock.now - committing)")
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
             return BackupOutcome(
                 source: source.name, succeeded: true, snapshot: record, addedBytes: record.bytes, note: draft.note,

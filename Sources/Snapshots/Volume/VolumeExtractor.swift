@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// `struct stat` reaches Swift through CArchive's headers in this module (MemberImportVisibility).
+internal import CArchive
 import DRCore
 import Foundation
 
@@ -41,7 +43,8 @@ enum VolumeExtractor {
             for item in try catalog.objects(of: link.id) where item.role == "archive" {
                 guard let paths = owned[item.object.stored.sha256], !paths.isEmpty else { continue }
                 do {
-                    let stream = try workspace.codec.open(item.object)
+                    let stream = try ZstdDecoder.backgroundStream(item.object, codec: workspace.codec)
+                    defer { stream.cancel() }
                     let result = try SecureExtractor.extract(stream, into: staging) { paths.contains($0) }
                     outcome.bytes += result.bytes
                     hashes.merge(result.hashes) { _, new in new }

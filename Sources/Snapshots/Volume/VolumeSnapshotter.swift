@@ -61,6 +61,7 @@ public struct VolumeSnapshotter: Snapshotter {
         var walker = VolumeWalker(root: spec.path, exclude: spec.exclude.map(Glob.init))
 
         // 1. Walk and merge with the catalog's state, in key order.
+        let clock = PhaseClock(source: source.name, logger: workspace.logger)
         var plan = Plan()
         try catalog.withFileState(source: source.name) { next in
             var state = full ? nil : try next()
@@ -94,25 +95,31 @@ public struct VolumeSnapshotter: Snapshotter {
             workspace.logger.warning("source \(source.name): skipped \(walker.skipped.count) socket(s), FIFO(s) or device(s), e.g. \(walker.skipped[0])")
         }
 
+        clock.lap("walk: \(plan.archive.count) to archive, \(plan.unchanged) unchanged, \(plan.deleted.count) deleted")
+
         // 2. Archive what changed.
         var records: [FileRecord] = []
         var objects: [SnapshotObject] = []
+        var tarBytes: Int64 = 0
         if let root = plan.root { records.append(root) }
         if !plan.archive.isEmpty {
             let archived = try VolumeArchiver.archive(
                 plan.archive, volume: spec.path, source: source.name, totalBytes: plan.bytes, options: options,
                 in: workspace)
             objects.append(SnapshotObject(object: archived.object, role: "archive"))
+            tarBytes = archived.tarBytes
             records += archived.records
             records += archived.vanished.filter { _ in !full }.map { FileRecord(key: $0, type: .deleted) }
         }
+        clock.lap("archive")
         records += plan.deleted
         records.sort { $0.key.lexicographicallyPrecedes($1.key) }
 
         // 3. Read the stored archive back and check every entry against the index.
         var verifyResult = "ok: nothing changed, no archive"
         if let archive = objects.first?.object {
-            verifyResult = try VolumeArchiver.verify(archive, records: records, in: workspace)
+            verifyResult = try VolumeArchiver.verify(archive, tarBytes: tarBytes, in: workspace)
+            clock.lap("verify")
         }
         let previousFiles = previous?.files ?? 0
         let added = Int64(records.filter { $0.type != .deleted }.count)
@@ -171,5 +178,24 @@ public struct VolumeSnapshotter: Snapshotter {
         var hasher = SHA256()
         while let chunk = try reader.next() { hasher.update(data: chunk) }
         return Array(hasher.finalize())
+    }
+}
+
+/// Logs how long each phase of a snapshot took (debug level, `-vv`).
+final class PhaseClock {
+    let source: String
+    let logger: Logger
+    var last = ContinuousClock.now
+
+    init(source: String, logger: Logger) {
+        self.source = source
+        self.logger = logger
+    }
+
+    func lap(_ phase: String) {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        logger.debug("source \(source): \(phase) took \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
     }
 }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// `struct stat` reaches Swift through CArchive's headers in this module (MemberImportVisibility).
+internal import CArchive
 public import DRCore
 import Foundation
 

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Volume-archive benchmark: drctl vs restic vs `tar | zstd -T0`, side by side, in one run.
+#
+#   bench/pvc.sh [--mb 1024] [--runs 3] [--work DIR]   full benchmark (release build)
+#   bench/pvc.sh --smoke                                 CI smoke: 16 MiB, 1 run, debug build
+#
+# Per tool and run (warm page cache, fresh repository each run): full backup, unchanged
+# re-backup, backup after `make-corpus --mutate 5`, full restore. Reports the median wall
+# time, the ratio to drctl's, and peak RSS, as a Markdown table (docs/PERFORMANCE.md).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/lib.sh"
+MB=1024 RUNS=3 SMOKE=0 WORK=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mb) MB="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --work) WORK="$2"; shift 2 ;;
+    --smoke) SMOKE=1; MB=16; RUNS=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
+done
+ensure_packages "${DRCTL_PACKAGES[@]}" restic time
+ensure_swift
+MAKE_CORPUS="$ROOT/../shared/bench/make-corpus"
+[ -x "$MAKE_CORPUS" ] || MAKE_CORPUS="python3 $MAKE_CORPUS"
+cd "$ROOT"
+if [ "$SMOKE" = 1 ]; then
+  swift build --product drctl >/dev/null
+  DRCTL="$ROOT/.build/debug/drctl"
+else
+  swift build -c release --product drctl >/dev/null
+  DRCTL="$ROOT/.build/release/drctl"
+fi
+WORK="${WORK:-$(mktemp -d /tmp/drctl-bench.XXXXXX)}"
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR="$WORK/restic-cache"
+CORPUS="$WORK/corpus"
+echo "==> corpus: $MB MiB" >&2
+$MAKE_CORPUS "$CORPUS" --mb "$MB" 2>&2
+
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+# measure TOOL OP RUN -- command...: records wall seconds and peak RSS (KiB).
+measure() {
+  local tool=$1 op=$2 run=$3; shift 4
+  sync
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/stderr" || { cat "$WORK/stderr" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$op" "$run" "$(awk "BEGIN { printf \"%.3f\", $t1 - $t0 }")" "$(tail -1 "$WORK/rss")" >> "$RESULTS"
+}
+
+for run in $(seq 1 "$RUNS"); do
+  echo "==> run $run/$RUNS" >&2
+  for tool in drctl restic tar; do
+    VOL="$WORK/vol" REPO="$WORK/repo-$tool" OUT="$WORK/out"
+    rm -rf "$VOL" "$REPO" "$OUT" "$WORK/setup"
+    cp -a "$CORPUS" "$VOL"
+    cat "$VOL"/mysql/* "$VOL"/wp-content/uploads/*/*/* >/dev/null 2>&1 || true   # warm cache
+    case $tool in
+      drctl)
+        "$DRCTL" init "$WORK/setup" >/dev/null
+        sed -i "s|^sources: \[\]|sources:\n  - name: vol\n    kind: pvc-archive\n    path: $VOL|" "$WORK/setup/drctl.yaml"
+        export DRCTL_CONFIG="$WORK/setup/drctl.yaml"
+        measure drctl full "$run" -- "$DRCTL" backup
+        measure drctl unchanged "$run" -- "$DRCTL" backup
+        $MAKE_CORPUS "$VOL" --mutate 5 2>/dev/null
+        measure drctl mutate5 "$run" -- "$DRCTL" backup
+        ID=$("$DRCTL" snapshots --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+        measure drctl restore "$run" -- "$DRCTL" snapshots extract "$ID" --to "$OUT"
+        ;;
+      restic)
+        restic init -r "$REPO" >/dev/null 2>&1
+        measure restic full "$run" -- restic -r "$REPO" backup --quiet "$VOL"
+        measure restic unchanged "$run" -- restic -r "$REPO" backup --quiet "$VOL"
+        $MAKE_CORPUS "$VOL" --mutate 5 2>/dev/null
+        measure restic mutate5 "$run" -- restic -r "$REPO" backup --quiet "$VOL"
+        measure restic restore "$run" -- restic -r "$REPO" restore latest --target "$OUT"
+        ;;
+      tar)
+        mkdir -p "$REPO" "$OUT"
+        measure tar full "$run" -- sh -c "tar -C '$VOL' -cf - . | zstd -3 -T0 -q > '$REPO/vol.tar.zst'"
+        measure tar restore "$run" -- sh -c "zstd -dc '$REPO/vol.tar.zst' | tar -C '$OUT' -xf -"
+        ;;
+    esac
+    rm -rf "$VOL" "$OUT"
+  done
+done
+
+python3 - "$RESULTS" "$MB" "$RUNS" <<'PY'
+import statistics, sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
+data = {}
+for tool, op, run, wall, rss in rows:
+    data.setdefault((tool, op), []).append((float(wall), int(rss)))
+def med(tool, op):
+    v = data.get((tool, op)); return (statistics.median(w for w, _ in v), max(r for _, r in v)) if v else None
+print(f"Corpus: make-corpus --mb {sys.argv[2]}; median of {sys.argv[3]} run(s); wall seconds, peak RSS in MiB.\n")
+print("| operation | drctl | restic | tar \\| zstd -T0 | drctl / restic | drctl / tar |")
+print("|---|---|---|---|---|---|")
+for op in ["full", "unchanged", "mutate5", "restore"]:
+    d, r, t = med("drctl", op), med("restic", op), med("tar", op)
+    cell = lambda m: f"{m[0]:.2f} s ({m[1] / 1024:.0f} MiB)" if m else "—"
+    ratio = lambda a, b: f"{a[0] / b[0]:.2f}×" if a and b else "—"
+    print(f"| {op} | {cell(d)} | {cell(r)} | {cell(t)} | {ratio(d, r)} | {ratio(d, t)} |")
+PY
+echo
+echo "tools: $("$DRCTL" --version), $(restic version | head -1), $(tar --version | head -1), $(zstd --version)"
