@@ -48,6 +48,7 @@ struct VolumeTests {
                 let snapshot = try #require(outcome.snapshot)
                 #expect(snapshot.level == (step == 0 ? .full : .incremental))
                 #expect(snapshot.verifyResult?.hasPrefix("ok") == true)
+                #expect(snapshot.files == Int64(manifest.count), "the snapshot's file count is the tree's entry count")
                 expected.append((snapshot, manifest))
             }
             for (snapshot, manifest) in expected {

@@ -48,6 +48,8 @@ public struct VolumeSnapshotter: Snapshotter {
         var root: FileRecord?
         var unchanged: Int64 = 0
         var bytes: Int64 = 0
+        /// Entries the walk saw below the root: the size of the tree this snapshot restores.
+        var entries: Int64 = 0
     }
 
     func take(
@@ -70,6 +72,7 @@ public struct VolumeSnapshotter: Snapshotter {
                     plan.deleted.append(FileRecord(key: old.key, type: .deleted))
                     state = try next()
                 }
+                if !entry.record.key.isEmpty { plan.entries += 1 }
                 var unchanged = false
                 if let old = state, old.key == entry.record.key {
                     state = try next()
@@ -110,6 +113,7 @@ public struct VolumeSnapshotter: Snapshotter {
             tarBytes = archived.tarBytes
             records += archived.records
             records += archived.vanished.filter { _ in !full }.map { FileRecord(key: $0, type: .deleted) }
+            plan.entries -= Int64(archived.vanished.count)
         }
         clock.lap("archive")
         records += plan.deleted
@@ -121,10 +125,6 @@ public struct VolumeSnapshotter: Snapshotter {
             verifyResult = try VolumeArchiver.verify(archive, tarBytes: tarBytes, in: workspace)
             clock.lap("verify")
         }
-        let previousFiles = previous?.files ?? 0
-        let added = Int64(records.filter { $0.type != .deleted }.count)
-        let files = full ? added : previousFiles + added - Int64(plan.deleted.count)
-            - Int64(records.filter { $0.type != .deleted && $0.key.isEmpty }.count)
         let note: String
         if let fullReason {
             note = fullReason
@@ -135,7 +135,7 @@ public struct VolumeSnapshotter: Snapshotter {
         }
         return SnapshotDraft(
             level: full ? .full : .incremental, parentID: full ? nil : previous?.id, dataTime: dataTime,
-            objects: objects, files: max(files, 0), fileIndex: FileIndexUpdate(records: records, replacesState: full),
+            objects: objects, files: plan.entries, fileIndex: FileIndexUpdate(records: records, replacesState: full),
             meta: ["path": spec.path], verifiedAt: workspace.now(), verifyResult: verifyResult, note: note)
     }
 
