@@ -48,6 +48,36 @@ struct CLITests {
         }
     }
 
+    @Test("volume sources: backup, show --files, find and extract --include through the binary")
+    func volumeCommands() throws {
+        try withTemporaryDirectory { dir in
+            try makeCorpus(["\(dir)/vol", "--mb", "1"])
+            let config = try setUp(dir, sources: "  - name: wp\n    kind: pvc-archive\n    path: ../vol\n")
+            let backup = try runDrctl(["backup", "--config", config])
+            #expect(backup.status == 0, "\(backup.stderr)")
+            #expect(backup.stdoutText.hasPrefix("wp: ok snapshot "))
+            #expect(!backup.stderr.contains("ETA"), "no progress line without a terminal")
+            let list = try JSONSerialization.jsonObject(with: Data(try runDrctl(["snapshots", "--json", "--config", config]).stdout)) as? [[String: Any]]
+            let id = try #require(list?.first?["id"] as? String)
+
+            let files = try runDrctl(["snapshots", "show", id, "--files", "--json", "--config", config])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(files.stdout)) as? [[String: Any]])
+            let config_php = try #require(rows.first { $0["path"] as? String == "wp-config.php" })
+            #expect(config_php["mode"] as? String == "600")
+            #expect((config_php["sha256"] as? String)?.count == 64)
+
+            let found = try runDrctl(["snapshots", "find", "wp-config.php", "--config", config])
+            #expect(found.status == 0)
+            #expect(found.stdoutText.contains(String(id.prefix(8))))
+            let missing = try runDrctl(["snapshots", "find", "no/such/file", "--config", config])
+            #expect(missing.status == DRError.Code.notFound.exitCode)
+
+            let extract = try runDrctl(["snapshots", "extract", id, "--to", "\(dir)/out", "--include", "mysql", "--config", config])
+            #expect(extract.status == 0, "\(extract.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out") == ["mysql"])
+        }
+    }
+
     @Test("a config typo exits 3 naming file, line and field")
     func configTypo() throws {
         try withTemporaryDirectory { dir in
