@@ -62,6 +62,9 @@ struct HostileArchiveTests {
                 ("add(tf, \"link\", type=tarfile.SYMTYPE, linkname=outside)\nadd(tf, \"link/pwned\")", "link/pwned"),
                 ("add(tf, \"dev\", type=tarfile.CHRTYPE, devmajor=1, devminor=3)", "devices"),
                 ("add(tf, \"hl\", type=tarfile.LNKTYPE, linkname=\"../outside/escape\")", "hard link"),
+                ("add(tf, \"a/../../outside/escape\")", "`..`"),
+                ("add(tf, \"fifo\", type=tarfile.FIFOTYPE)", "FIFOs"),
+                ("info = tarfile.TarInfo(\"huge\"); info.size = 2 << 40\ntf.fileobj.write(info.tobuf(tarfile.PAX_FORMAT))", "absurd"),
             ]
             for (index, (members, mention)) in cases.enumerated() {
                 let archive = try craft(dir, outside: outside, members)
