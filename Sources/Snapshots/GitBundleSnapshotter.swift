@@ -127,12 +127,9 @@ public struct GitBundleSnapshotter: Snapshotter {
         guard let previous, !previousRefs.isEmpty else { return .full(reason: "first snapshot") }
         if previousRefs == current { return .unchanged }
         // The chain must be intact in the repository.
-        for link in try workspace.catalog.chain(to: previous.id) {
-            for item in try workspace.catalog.objects(of: link.id)
-            where workspace.store.size(of: item.object.stored.type, sha256: item.object.stored.sha256) != item.object.stored.size {
-                workspace.logger.warning("snapshot \(link.shortID) lost object \(item.object.stored.sha256); taking a full bundle")
-                return .full(reason: "previous chain is broken")
-            }
+        if let missing = try workspace.firstMissingObject(in: workspace.catalog.chain(to: previous.id)) {
+            workspace.logger.warning("snapshot \(missing.snapshot.shortID) lost object \(missing.sha256); taking a full bundle")
+            return .full(reason: "previous chain is broken")
         }
         // Every previous tip must still exist, and no surviving ref may have been rewritten.
         for ref in previousRefs where !(try git.runAllowingFailure(["cat-file", "-e", ref.oid], in: mirror).succeeded) {

@@ -77,3 +77,18 @@ extension SourceKind {
         }
     }
 }
+
+extension Workspace {
+    /// The first object of `chain` missing from the repository (or of the wrong size), with
+    /// the snapshot that needs it; nil when the whole chain is present. Snapshotters take
+    /// a full snapshot instead of building on a broken chain.
+    func firstMissingObject(in chain: [SnapshotRecord]) throws -> (snapshot: SnapshotRecord, sha256: String)? {
+        for link in chain {
+            for item in try catalog.objects(of: link.id)
+            where store.size(of: item.object.stored.type, sha256: item.object.stored.sha256) != item.object.stored.size {
+                return (link, item.object.stored.sha256)
+            }
+        }
+        return nil
+    }
+}

@@ -95,6 +95,24 @@ struct VolumeTests {
         }
     }
 
+    @Test("a previous chain that lost an object makes the next snapshot full, and it extracts")
+    func brokenChainTakesFull() throws {
+        try withTemporaryDirectory { dir in
+            let volume = "\(dir)/volume"
+            try makeCorpus([volume, "--mb", "1"])
+            let workspace = try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sources(volume), encrypt: false)
+            let first = try #require(try backup(workspace).snapshot)
+            let archive = try #require(try workspace.catalog.objects(of: first.id).first { $0.role == "archive" })
+            try workspace.store.delete(.data, sha256: archive.object.stored.sha256)
+            let next = try backup(workspace)
+            #expect(next.snapshot?.level == .full)
+            #expect(next.note == "previous chain is broken")
+            let report = try Extract.snapshot(try #require(next.snapshot).id, to: "\(dir)/out", in: workspace)
+            #expect(report.mismatches.isEmpty)
+            #expect(try treeManifest("\(dir)/out") == treeManifest(volume))
+        }
+    }
+
     @Test("exclude globs leave paths out; --include restores a subset")
     func excludeAndInclude() throws {
         try withTemporaryDirectory { dir in

@@ -104,12 +104,10 @@ public struct LocalRepository: ObjectStore {
                 try FileIO.createDirectory(dir, mode: 0o700)
                 try FileIO.syncDirectory((dir as NSString).deletingLastPathComponent)
             }
-            if FileIO.size(final) == size {
-                FileIO.remove(temp)  // identical content already stored
-            } else {
-                try FileIO.rename(temp, to: final)
-                try FileIO.syncDirectory(dir)
-            }
+            // Renaming over an existing copy is atomic and leaves identical bytes, and it
+            // repairs a copy that was damaged in place (same name, bad content).
+            try FileIO.rename(temp, to: final)
+            try FileIO.syncDirectory(dir)
             return StoredObject(type: type, sha256: sha, size: size)
         } catch {
             writer.close()

@@ -153,12 +153,9 @@ public struct VolumeSnapshotter: Snapshotter {
         default:
             break
         }
-        for link in chain {
-            for item in try workspace.catalog.objects(of: link.id)
-            where workspace.store.size(of: item.object.stored.type, sha256: item.object.stored.sha256) != item.object.stored.size {
-                workspace.logger.warning("snapshot \(link.shortID) lost object \(item.object.stored.sha256); taking a full archive")
-                return "previous chain is broken"
-            }
+        if let missing = try workspace.firstMissingObject(in: chain) {
+            workspace.logger.warning("snapshot \(missing.snapshot.shortID) lost object \(missing.sha256); taking a full archive")
+            return "previous chain is broken"
         }
         return nil
     }
