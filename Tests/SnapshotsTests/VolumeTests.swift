@@ -131,6 +131,11 @@ struct VolumeTests {
             let restored = try FileManager.default.subpathsOfDirectory(atPath: "\(dir)/subset")
             #expect(restored.contains("mysql/ibdata1"))
             #expect(restored.allSatisfy { $0.hasPrefix("mysql") })
+            let nothing = try #require(throws: DRError.self) {
+                try Extract.snapshot(snapshot.id, to: "\(dir)/none", include: [Glob("no-such-*")], in: workspace)
+            }
+            #expect(nothing.code == .notFound)
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/none"))
         }
     }
 

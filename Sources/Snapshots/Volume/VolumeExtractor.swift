@@ -31,6 +31,10 @@ enum VolumeExtractor {
             let targets = Set(selected.compactMap { $0.type == .hardlink ? $0.linkTarget : nil }).subtracting(keys)
             selected += records.filter { targets.contains($0.key) }
             records = selected.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            guard !records.isEmpty else {
+                throw DRError(.notFound, "no path of snapshot \(snapshot.shortID) matches --include \(include.map(\.pattern).joined(separator: " "))",
+                              hint: "list its files with `drctl snapshots show \(snapshot.shortID) --files`")
+            }
         }
         try FileIO.createDirectory(staging, mode: 0o700)
         var owned: [String: Set<[UInt8]>] = [:]
