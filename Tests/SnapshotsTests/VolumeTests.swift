@@ -70,6 +70,8 @@ struct VolumeTests {
         try withTemporaryDirectory { dir in
             let volume = "\(dir)/volume"
             try makeCorpus([volume, "--mb", "1"])
+            try "linked".write(toFile: "\(volume)/hard-a", atomically: false, encoding: .utf8)
+            try FileManager.default.linkItem(atPath: "\(volume)/hard-a", toPath: "\(volume)/hard-b")
             let workspace = try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sources(volume), encrypt: false)
             let first = try #require(try backup(workspace).snapshot)
             let unchanged = try backup(workspace)

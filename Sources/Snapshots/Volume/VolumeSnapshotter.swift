@@ -119,7 +119,7 @@ public struct VolumeSnapshotter: Snapshotter {
         records += plan.deleted
         records.sort { $0.key.lexicographicallyPrecedes($1.key) }
 
-        // 3. Read the stored archive back and check every entry against the index.
+        // 3. Read the stored archive back end to end before anything is recorded.
         var verifyResult = "ok: nothing changed, no archive"
         if let archive = objects.first?.object {
             verifyResult = try VolumeArchiver.verify(archive, tarBytes: tarBytes, in: workspace)
@@ -166,7 +166,8 @@ public struct VolumeSnapshotter: Snapshotter {
         var current = entry.record
         if old.type == .hardlink && current.type == .regular { current.type = .hardlink; current.linkTarget = old.linkTarget }
         guard old.sameMetadata(as: current) else { return false }
-        guard rehash, entry.record.type == .regular else { return true }
+        // Hard links carry no hash of their own: their first path's entry is rehashed.
+        guard rehash, old.type == .regular else { return true }
         return (try? contentHash(Array(volume.utf8) + [UInt8(ascii: "/")] + entry.path)) == old.hash
     }
 
