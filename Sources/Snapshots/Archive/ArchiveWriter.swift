@@ -6,28 +6,6 @@ internal import CZstd
 internal import CSystem
 public import DRCore
 
-/// What was archived for one path (from `lstat` at the time it was written).
-public struct EntryInfo: Sendable {
-    public var type: FileType
-    public var size: Int64
-    public var mode: UInt32
-    public var uid: UInt32
-    public var gid: UInt32
-    public var mtimeNs: Int64
-    public var ctimeNs: Int64
-    /// Symlink target bytes.
-    public var linkTarget: [UInt8]?
-    /// For a hard link: the archive path of the entry it links to.
-    public var hardlinkTo: [UInt8]?
-
-    /// The index record for this entry under `key` (hash, object and entry filled in by the caller).
-    public func record(key: [UInt8]) -> FileRecord {
-        FileRecord(
-            key: key, type: type, size: size, mtimeNs: mtimeNs, ctimeNs: ctimeNs, mode: mode, uid: uid, gid: gid,
-            linkTarget: hardlinkTo.map(PathKey.key) ?? linkTarget)
-    }
-}
-
 /// Writes a pax tar stream with libarchive and compresses it with libzstd using all
 /// cores, streaming the compressed bytes to a sink. Nothing is staged on disk.
 ///
@@ -126,12 +104,14 @@ public final class TarZstdWriter {
         staging.removeAll(keepingCapacity: true)
     }
 
-    /// Archives one path (`source`: absolute path bytes) under `name` (relative path bytes).
-    /// `observe` sees a regular file's content as it is archived (for hashing).
+    /// Archives one path (`source`: absolute path bytes) under `name` (relative path bytes)
+    /// and returns its index record as archived (from `lstat` at that moment; the caller
+    /// adds the content hash, object and entry number). `observe` sees a regular file's
+    /// content as it is archived (for hashing).
     @discardableResult
     public func addEntry(
         from source: [UInt8], as name: [UInt8], observe: ((UnsafeRawBufferPointer) -> Void)? = nil
-    ) throws -> EntryInfo {
+    ) throws -> FileRecord {
         guard !finished else { throw VolumeArchiveError(.io, "the archive is already finished") }
         var info = stat()
         let statResult = withCPath(source) { lstat($0, &info) }
@@ -145,7 +125,7 @@ public final class TarZstdWriter {
         defer { if let previousLocale { uselocale(previousLocale) } }
         guard let entry = archive_entry_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
         defer { archive_entry_free(entry) }
-        var result = Self.info(info)
+        var result = Self.record(info, key: PathKey.key(name))
         let archiveName = format == S_IFDIR ? name + [UInt8(ascii: "/")] : name
         Self.setName(archiveName, entry, utf8: archive_entry_update_pathname_utf8, raw: archive_entry_copy_pathname)
         archive_entry_set_mode(entry, info.st_mode)
@@ -170,8 +150,8 @@ public final class TarZstdWriter {
             let key = LinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             if info.st_nlink > 1, let first = links[key] {
                 Self.setName(first, entry, utf8: archive_entry_update_hardlink_utf8, raw: archive_entry_copy_hardlink)
-                result.type = .hardlink
-                result.hardlinkTo = first
+                result.type = .hardlink  // size stays the inode's, as the walk sees it
+                result.linkTarget = PathKey.key(first)
                 try writeHeader(entry, name)
                 return result
             }
@@ -276,13 +256,13 @@ public final class TarZstdWriter {
         }
     }
 
-    static func info(_ info: stat) -> EntryInfo {
+    static func record(_ info: stat, key: [UInt8]) -> FileRecord {
         let format = info.st_mode & S_IFMT
-        return EntryInfo(
-            type: format == S_IFDIR ? .directory : format == S_IFLNK ? .symlink : .regular,
-            size: format == S_IFREG ? Int64(info.st_size) : 0, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid,
-            gid: info.st_gid, mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            ctimeNs: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), linkTarget: nil,
-            hardlinkTo: nil)
+        return FileRecord(
+            key: key, type: format == S_IFDIR ? .directory : format == S_IFLNK ? .symlink : .regular,
+            size: format == S_IFREG ? Int64(info.st_size) : 0,
+            mtimeNs: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            ctimeNs: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),
+            mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid)
     }
 }

@@ -33,10 +33,9 @@ enum VolumeArchiver {
                     var hasher = SHA256()
                     let isRegular = entry.record.type == .regular
                     do {
-                        let info = try writer.addEntry(
+                        var record = try writer.addEntry(
                             from: volumeBytes + [UInt8(ascii: "/")] + entry.path, as: entry.path,
                             observe: isRegular ? { hasher.update(bufferPointer: $0) } : nil)
-                        var record = info.record(key: entry.record.key)
                         if record.type == .regular { record.hash = Array(hasher.finalize()) }
                         record.entry = Int64(records.count)
                         records.append(record)
