@@ -75,6 +75,7 @@ let package = Package(
         ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

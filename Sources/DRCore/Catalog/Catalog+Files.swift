@@ -77,15 +77,6 @@ extension Catalog {
         }
     }
 
-    /// The number of entries in a source's current state.
-    public func fileCount(source: String) throws -> Int64 {
-        try read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM file_state WHERE source_id = (SELECT id FROM source WHERE name = ?)",
-                arguments: [source]) ?? 0
-        }
-    }
-
     /// Every entry of the tree as it was at `snapshotID` (its chain's rows merged, deletions
     /// applied), in key order.
     public func files(at snapshotID: String, _ visit: (FileRecord) throws -> Void) throws {
