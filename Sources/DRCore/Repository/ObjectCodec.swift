@@ -19,8 +19,10 @@ public struct ObjectCodec: Sendable {
     public var canDecrypt: Bool { identityFile != nil }
 
     /// Stores what `produce` emits, encrypted when recipients are configured.
+    /// `observeStored` sees every stored (possibly encrypted) byte as it is written.
     public func write(
-        type: ObjectType, _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        type: ObjectType, observeStored: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
+        _ produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws -> EncodedObject {
         var plainSize: Int64 = 0
         guard encrypts else {
@@ -29,13 +31,18 @@ public struct ObjectCodec: Sendable {
                     try produce { bytes in
                         plainSize += Int64(bytes.count)
                         try emit(bytes)
+                        try observeStored?(bytes)
                     }
                 }
             }
             return EncodedObject(stored: stored, plainSize: plainSize, encryption: .none)
         }
         let pending = ByteBuffer()
-        let stored = try store.write(type: type) { emit in try withoutActuallyEscaping(emit) { emit in
+        let stored = try store.write(type: type) { storeEmit in try withoutActuallyEscaping(storeEmit) { storeEmit in
+            let emit: (UnsafeRawBufferPointer) throws -> Void = { bytes in
+                try storeEmit(bytes)
+                try observeStored?(bytes)
+            }
             var encryptor = try AgeEncryptor(recipients: recipients) { pending.bytes.append(contentsOf: $0) }
             try pending.drain(into: emit)
             try produce { bytes in
@@ -84,6 +91,15 @@ public struct ObjectCodec: Sendable {
                     error.code == .noMatchingIdentity ? .crypto : .dataCorrupt,
                     "object \(object.stored.sha256) cannot be decrypted: \(error.message)")
             }
+        }
+    }
+
+    /// The plaintext of a stream of stored bytes (`source`), decrypted as it is pulled when
+    /// `encryption` is age. Checks bytes while they are being written, before they have a name.
+    public func decrypting(_ source: any ObjectInputStream, encryption: ObjectEncryption, what: String) throws -> any ObjectInputStream {
+        switch encryption {
+        case .none: return source
+        case .age: return DecryptingStream(source: source, identities: try loadIdentities(), sha: what)
         }
     }
 

@@ -138,3 +138,100 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
+
+/// The reverse of ``BackgroundStream``: the caller puts chunks, a background thread
+/// consumes them, through a bounded queue. Compression on the caller's thread overlaps
+/// with encryption, hashing and writing (or checking) on this one.
+final class BackgroundSink<Result: Sendable>: @unchecked Sendable {
+    /// Thrown by `next()` when the producer abandons the stream, so the consumer fails
+    /// instead of storing a truncated object.
+    struct Abandoned: Error {}
+
+    private let condition = NSCondition()
+    private var chunks: [[UInt8]] = []
+    private var closed = false
+    private var abandoned = false
+    private var outcome: Swift.Result<Result, any Error>?
+    private let capacity: Int
+
+    /// Starts `consume` on its own thread; it pulls chunks with `next()` until nil (end).
+    init(capacity: Int = 32, _ consume: @escaping @Sendable (_ next: () throws -> [UInt8]?) throws -> Result) {
+        self.capacity = capacity
+        let thread = Thread { [self] in
+            let result = Swift.Result { try consume { try self.next() } }
+            condition.lock()
+            outcome = result
+            chunks.removeAll()
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func next() throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !closed && !abandoned { condition.wait() }
+        if abandoned { throw Abandoned() }
+        if chunks.isEmpty { return nil }
+        condition.signal()
+        return chunks.removeFirst()
+    }
+
+    /// Queues a chunk; throws the consumer's error if it already failed.
+    func put(_ chunk: [UInt8]) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= capacity && outcome == nil { condition.wait() }
+        if case .failure(let error) = outcome { throw error }
+        chunks.append(chunk)
+        condition.signal()
+    }
+
+    /// Ends the stream and waits for the consumer's result.
+    func finish() throws -> Result {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while outcome == nil { condition.wait() }
+        let result = outcome
+        condition.unlock()
+        guard let result else { throw Abandoned() }
+        return try result.get()
+    }
+
+    /// Makes the consumer fail and waits for it (when the producer gives up).
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        while outcome == nil { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// Serves a ``BackgroundSink``'s chunks as a pull stream.
+final class ChunkStream: ObjectInputStream {
+    private let next: () throws -> [UInt8]?
+    private var current: [UInt8] = []
+    private var offset = 0
+
+    init(_ next: @escaping () throws -> [UInt8]?) { self.next = next }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while offset == current.count {
+            guard let chunk = try next() else { return 0 }
+            current = chunk
+            offset = 0
+        }
+        let count = min(buffer.count, current.count - offset)
+        current.withUnsafeBytes { raw in
+            if let source = raw.baseAddress, let target = buffer.baseAddress {
+                target.copyMemory(from: source + offset, byteCount: count)
+            }
+        }
+        offset += count
+        return count
+    }
+}

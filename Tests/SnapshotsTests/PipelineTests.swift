@@ -1,0 +1,50 @@
+import DRCore
+import Foundation
+@testable import Snapshots
+import Testing
+import TestSupport
+
+@Suite("background pipeline stages")
+struct PipelineTests {
+    @Test("a sink delivers every chunk in order and returns the consumer's result")
+    func deliversInOrder() throws {
+        let sink = BackgroundSink<[UInt8]>(capacity: 2) { next in
+            var all: [UInt8] = []
+            while let chunk = try next() { all += chunk }
+            return all
+        }
+        for i in 0..<100 { try sink.put([UInt8(i)]) }
+        #expect(try sink.finish() == (0..<100).map(UInt8.init))
+    }
+
+    @Test("a consumer's failure reaches the producer's next put")
+    func consumerFailureSurfaces() throws {
+        struct Boom: Error {}
+        let sink = BackgroundSink<Int>(capacity: 1) { next in
+            _ = try next()
+            throw Boom()
+        }
+        #expect(throws: Boom.self) {
+            for _ in 0..<1000 { try sink.put([1]) }
+        }
+        #expect(throws: Boom.self) { try sink.finish() }
+    }
+
+    @Test("an abandoned object write stores nothing, not a truncated object")
+    func abandonStoresNothing() throws {
+        try withTemporaryDirectory { dir in
+            let store = try LocalRepository.create(name: "default", root: "\(dir)/repo")
+            let codec = ObjectCodec(store: store, recipients: [], identityFile: nil)
+            let sink = BackgroundSink<EncodedObject> { next in
+                try codec.write(type: .data) { emit in
+                    while let chunk = try next() { try chunk.withUnsafeBytes { try emit($0) } }
+                }
+            }
+            try sink.put(Array(repeating: 7, count: 1 << 16))
+            sink.abandon()
+            let objects = FileIO.list("\(dir)/repo/objects").flatMap { FileIO.list("\(dir)/repo/objects/\($0)") }
+            #expect(objects.isEmpty)
+            #expect(FileIO.list("\(dir)/repo/tmp").isEmpty)
+        }
+    }
+}
