@@ -132,8 +132,10 @@ extension JSONValue {
     /// Parses every document of a YAML stream (empty documents are skipped).
     /// Scalars are typed by YAML 1.1 core rules, as Kubernetes' decoder does for plain scalars.
     public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
+        // Not `Yams.compose_all`: its lazy sequence stops silently at a syntax error.
+        let parser = try Parser(yaml: text)
         var result: [JSONValue] = []
-        for node in try Yams.compose_all(yaml: text) {
+        while let node = try parser.nextRoot() {
             let value = JSONValue(yaml: node)
             if value != .null { result.append(value) }
         }
@@ -176,7 +178,7 @@ extension JSONValue {
             // Quote strings that would otherwise read back as another type ("true", "1", "null").
             let plain = Node(value)
             let resolved = (try? Yams.compose(yaml: value))?.map(tagName)
-            if resolved != nil, resolved != .str || value.isEmpty {
+            if value.isEmpty || (resolved != nil && resolved != .str) {
                 return Node(value, Tag(.str), .doubleQuoted)
             }
             return plain
