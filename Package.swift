@@ -26,12 +26,12 @@ let package = Package(
         // C shims: module maps plus `static inline` wrappers only, no logic.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CSystem"),
+        .systemLibrary(name: "CDRSystem"),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "DRCore",
             dependencies: [
-                "CSystem",
+                "CDRSystem", "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Snapshots",
             dependencies: [
-                "DRCore", "CArchive", "CZstd", "CSystem",
+                "DRCore", "CArchive", "CZstd", "CDRSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "KubernetesTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

@@ -26,6 +26,9 @@ static inline CURLcode drctl_curl_setopt_off_t(CURL *handle, CURLoption option, 
 static inline CURLcode drctl_curl_setopt_io_callback(CURL *handle, CURLoption option, drctl_curl_io_callback value) {
     return curl_easy_setopt(handle, option, value);
 }
+static inline CURLcode drctl_curl_setopt_blob(CURL *handle, CURLoption option, struct curl_blob *value) {
+    return curl_easy_setopt(handle, option, value);
+}
 static inline CURLcode drctl_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

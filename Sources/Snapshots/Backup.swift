@@ -77,11 +77,12 @@ public enum Backup {
                 plainBytes: draft.objects.reduce(0) { $0 + $1.object.plainSize }, files: draft.files,
                 verifiedAt: draft.verifiedAt, verifyResult: draft.verifyResult, runID: runID, meta: draft.meta)
             let manifest = SnapshotManifest(
-                snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs)
+                snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs,
+                kubeObjects: draft.kubeObjects.isEmpty ? nil : draft.kubeObjects)
             let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
             let committing = ContinuousClock.now
             try catalog.insertSnapshot(
-                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex,
+                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex, kubeObjects: draft.kubeObjects,
                 attempt: attempt, now: workspace.now())
             workspace.logger.debug("source \(source.name): catalog commit took \(ContinuousClock.now - committing)")
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")

@@ -24,6 +24,12 @@ public enum Extract {
     ) throws -> ExtractReport {
         let snapshot = try workspace.catalog.snapshot(matching: id)
         let destination = URL(fileURLWithPath: target).standardizedFileURL.path
+        if let kind = SourceKind(rawValue: snapshot.kind), kind.holdsKubernetesObjects {
+            guard include.isEmpty else {
+                throw DRError(.refused, "--include applies to volume snapshots; snapshot \(snapshot.shortID) is a \(kind.rawValue) export")
+            }
+            return try KubeExtract.extract(snapshot, toFile: destination, in: workspace)
+        }
         if FileIO.exists(destination) {
             guard FileIO.isDirectory(destination) else {
                 throw DRError(.refused, "\(destination) exists and is not a folder; extract needs a new or empty folder")
@@ -52,6 +58,8 @@ public enum Extract {
             report.files = outcome.files
             report.bytes = outcome.bytes
             report.mismatches = outcome.mismatches
+        case .secrets, .argocdState:
+            throw DRError(.failed, "snapshot \(snapshot.shortID) is an export; it extracts to a file")
         }
         if FileIO.isDirectory(destination) { try? FileManager.default.removeItem(atPath: destination) }
         try FileIO.rename(staging, to: destination)

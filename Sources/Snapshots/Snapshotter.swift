@@ -12,6 +12,8 @@ public struct SnapshotDraft: Sendable {
     public var files: Int64?
     /// File-index rows to commit with the snapshot (volume archives).
     public var fileIndex: FileIndexUpdate?
+    /// Kubernetes objects of an export snapshot (names and keyed digests).
+    public var kubeObjects: [KubeObjectRecord] = []
     public var meta: [String: String]
     public var verifiedAt: Date?
     public var verifyResult: String?
@@ -74,6 +76,8 @@ extension SourceKind {
         switch self {
         case .gitBundle: GitBundleSnapshotter()
         case .pvcArchive: VolumeSnapshotter()
+        case .secrets: SecretsSnapshotter()
+        case .argocdState: ArgoStateSnapshotter()
         }
     }
 }

@@ -4,7 +4,7 @@ import DRCore
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshots",
-        abstract: "List, show and extract snapshots.",
-        subcommands: [SnapshotsList.self, SnapshotsShow.self, SnapshotsExtract.self, SnapshotsFind.self],
+        abstract: "List, show, extract and apply snapshots.",
+        subcommands: [SnapshotsList.self, SnapshotsShow.self, SnapshotsExtract.self, SnapshotsApply.self, SnapshotsFind.self],
         defaultSubcommand: SnapshotsList.self)
 }

@@ -10,6 +10,8 @@ struct SnapshotsExtract: ParsableCommand {
             git-bundle: the repository rebuilt from its full bundle and chain, refs exactly as recorded.
             pvc-archive: the tree exactly as it was (full plus incrementals, deleted files absent), every \
             file's content hash checked against the catalog; mismatches are listed and exit 5.
+            secrets, argocd-state: the decrypted YAML List, written to a new file with mode 0600 \
+            (it holds Secrets in plain text); `drctl snapshots apply` restores it to a cluster instead.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -17,7 +19,7 @@ struct SnapshotsExtract: ParsableCommand {
     @Argument(help: "Snapshot id or a unique prefix of it.")
     var id: String
 
-    @Option(help: ArgumentHelp("The folder to create (must not exist, or be empty).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The folder to create (must not exist, or be empty); for secrets and argocd-state exports, the new file.", valueName: "path"))
     var to: String
 
     @Option(name: .customLong("include"), help: ArgumentHelp("Restore only paths matching this glob, and everything below them (repeatable; volumes only).", valueName: "glob"))
@@ -35,6 +37,8 @@ struct SnapshotsExtract: ParsableCommand {
             var line = "extracted snapshot \(report.snapshot.shortID) of \(report.snapshot.source) to \(report.target)"
             if report.snapshot.kind == SourceKind.pvcArchive.rawValue {
                 line += ": \(report.files) files, \(Terminal.bytes(report.bytes))"
+            } else if SourceKind(rawValue: report.snapshot.kind)?.holdsKubernetesObjects == true {
+                line += ": \(report.files) objects (decrypted: delete the file when done)"
             }
             print(line)
             for path in report.mismatches { print("MISMATCH \(path): content differs from the hash recorded at backup time") }

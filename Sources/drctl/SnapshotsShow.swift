@@ -21,6 +21,7 @@ struct SnapshotsShow: ParsableCommand {
         var chain: [String]
         var objects: [SnapshotObject]
         var refs: [GitRef]
+        var kubeObjects: [KubeObjectRecord]?
     }
 
     func run() throws {
@@ -28,9 +29,11 @@ struct SnapshotsShow: ParsableCommand {
         let catalog = workspace.catalog
         let snapshot = try catalog.snapshot(matching: id)
         if files { return try listFiles(snapshot, catalog) }
-        let details = Details(
+        var details = Details(
             snapshot: snapshot, chain: try catalog.chain(to: snapshot.id).map(\.id),
             objects: try catalog.objects(of: snapshot.id), refs: try catalog.refs(of: snapshot.id))
+        let kubeObjects = try catalog.kubeObjects(of: snapshot.id)
+        if !kubeObjects.isEmpty { details.kubeObjects = kubeObjects }
         if json { return try Terminal.json(details) }
         print("snapshot   \(snapshot.id)")
         print("source     \(snapshot.source) (\(snapshot.kind))")
@@ -48,6 +51,13 @@ struct SnapshotsShow: ParsableCommand {
         if !details.refs.isEmpty {
             print("refs:")
             for ref in details.refs { print("  \(ref.oid)  \(ref.name)" + (ref.symref.map { " -> \($0)" } ?? "")) }
+        }
+        if !kubeObjects.isEmpty {
+            print("kubernetes objects (values are encrypted; the digest is keyed):")
+            Terminal.table(
+                ["KIND", "NAMESPACE", "NAME", "TYPE", "KEYS", "DIGEST"],
+                kubeObjects.map { [$0.kind, $0.namespace.isEmpty ? "-" : $0.namespace, $0.name, $0.type ?? "-",
+                                   $0.keys.joined(separator: ","), String($0.digest.prefix(12))] })
         }
     }
 

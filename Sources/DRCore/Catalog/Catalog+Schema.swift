@@ -131,6 +131,24 @@ extension Catalog {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-kube-objects") { db in
+            // Kubernetes objects of `secrets` / `argocd-state` snapshots: names and keyed
+            // digests only, never values (docs/ARCHITECTURE.md).
+            try db.execute(sql: """
+                CREATE TABLE kube_object (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+                    api_version TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    type TEXT,
+                    keys TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    PRIMARY KEY (snapshot_id, api_version, kind, namespace, name)
+                ) WITHOUT ROWID;
+                CREATE INDEX kube_object_by_name ON kube_object(namespace, name);
+                """)
+        }
         return migrator
     }
 }

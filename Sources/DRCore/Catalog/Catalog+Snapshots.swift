@@ -6,7 +6,7 @@ extension Catalog {
     /// Call only after every object (and the manifest) is durable in the repository.
     public func insertSnapshot(
         _ snapshot: SnapshotRecord, objects: [SnapshotObject], refs: [GitRef], manifest: EncodedObject,
-        files: FileIndexUpdate? = nil, attempt: Int64?, now: Date = Date()
+        files: FileIndexUpdate? = nil, kubeObjects: [KubeObjectRecord] = [], attempt: Int64?, now: Date = Date()
     ) throws {
         try write { db in
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE name = ?", arguments: [snapshot.source])
@@ -41,6 +41,16 @@ extension Catalog {
             }
             if let files {
                 try Self.apply(files, db: db, sourceID: sourceID, snapshotID: snapshot.id)
+            }
+            let encoder = JSONEncoder.sorted
+            for object in kubeObjects {
+                try db.execute(
+                    sql: """
+                        INSERT INTO kube_object (snapshot_id, api_version, kind, namespace, name, type, keys, digest)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [snapshot.id, object.apiVersion, object.kind, object.namespace, object.name, object.type,
+                                String(decoding: try encoder.encode(object.keys), as: UTF8.self), object.digest])
             }
             if let attempt {
                 try db.execute(
@@ -145,6 +155,24 @@ extension Catalog {
                         stored: StoredObject(type: ObjectType(rawValue: row[0]) ?? .data, sha256: row[1], size: row[2]),
                         plainSize: row[3], encryption: ObjectEncryption(rawValue: row[4]) ?? .none),
                     role: row[5])
+            }
+        }
+    }
+
+    /// The Kubernetes objects recorded with an export snapshot, by kind, namespace and name.
+    public func kubeObjects(of snapshotID: String) throws -> [KubeObjectRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT api_version, kind, namespace, name, type, keys, digest FROM kube_object
+                    WHERE snapshot_id = ? ORDER BY kind, namespace, name
+                    """, arguments: [snapshotID]
+            ).map { row in
+                let keysText: String = row[5]
+                let keys = (try? JSONDecoder().decode([String].self, from: Data(keysText.utf8))) ?? []
+                return KubeObjectRecord(apiVersion: row[0], kind: row[1], namespace: row[2], name: row[3], type: row[4],
+                                        keys: keys, digest: row[6])
             }
         }
     }

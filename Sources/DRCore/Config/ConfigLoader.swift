@@ -107,6 +107,12 @@ extension DRConfig {
             firstLine[source.name] = source.line
             sources.append(source)
         }
+        // Secrets are never stored in plain text: refuse the config rather than the backup at 3 a.m.
+        if encryption?.recipients.isEmpty ?? true,
+           let index = sources.firstIndex(where: { $0.kind.holdsKubernetesObjects }) {
+            throw ctx.error(sourceNodes[index].mark, "sources[\(index)]",
+                            "source `\(sources[index].name)` of kind `\(sources[index].kind.rawValue)` holds Secrets, which drctl always encrypts, but `encryption.recipients` is empty; add a recipient (`drctl keygen` prints one)")
+        }
         return DRConfig(file: file, repositories: repositories, catalog: catalog, dataDir: dataDir,
                         encryption: encryption, cluster: cluster, sources: sources)
     }

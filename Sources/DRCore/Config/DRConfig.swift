@@ -118,6 +118,13 @@ public enum SourceKind: String, Sendable, CaseIterable {
     case gitBundle = "git-bundle"
     /// A directory tree (a mounted persistent volume) captured as tar + zstd archives.
     case pvcArchive = "pvc-archive"
+    /// Kubernetes Secrets exported as an encrypted YAML `List`.
+    case secrets
+    /// ArgoCD's own state (Applications, AppProjects, settings), as `argocd admin export` saves it.
+    case argocdState = "argocd-state"
+
+    /// Whether snapshots of this kind hold Kubernetes objects (and must be encrypted).
+    public var holdsKubernetesObjects: Bool { self == .secrets || self == .argocdState }
 }
 
 /// Kind-specific settings of a source.
@@ -126,12 +133,18 @@ public enum SourceSpec: Sendable {
     case gitBundle(GitBundleSourceConfig)
     /// Settings of a `pvc-archive` source.
     case pvcArchive(PVCArchiveSourceConfig)
+    /// Settings of a `secrets` source.
+    case secrets(SecretsSourceConfig)
+    /// Settings of an `argocd-state` source.
+    case argocdState(ArgoStateSourceConfig)
 
     /// The kind these settings belong to.
     public var kind: SourceKind {
         switch self {
         case .gitBundle: .gitBundle
         case .pvcArchive: .pvcArchive
+        case .secrets: .secrets
+        case .argocdState: .argocdState
         }
     }
 }

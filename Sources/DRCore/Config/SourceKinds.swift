@@ -9,6 +9,8 @@ extension SourceKind {
         switch self {
         case .gitBundle: GitBundleSourceConfig.keys
         case .pvcArchive: PVCArchiveSourceConfig.keys
+        case .secrets: SecretsSourceConfig.keys
+        case .argocdState: ArgoStateSourceConfig.keys
         }
     }
 
@@ -17,6 +19,8 @@ extension SourceKind {
         switch self {
         case .gitBundle: .gitBundle(try GitBundleSourceConfig.parse(reader))
         case .pvcArchive: .pvcArchive(try PVCArchiveSourceConfig.parse(reader))
+        case .secrets: .secrets(try SecretsSourceConfig.parse(reader))
+        case .argocdState: .argocdState(try ArgoStateSourceConfig.parse(reader))
         }
     }
 }
@@ -98,6 +102,51 @@ extension PVCArchiveSourceConfig {
         }
         return hooks
     }
+}
+
+extension SecretsSourceConfig {
+    static let keys = ["namespaces", "selector", "exclude_types", "exclude_helm_releases", "file"]
+
+    static func parse(_ reader: MappingReader) throws(ConfigError) -> SecretsSourceConfig {
+        var config = SecretsSourceConfig()
+        if let file = try reader.string("file", required: false, expected: "a string (a `kubectl get secrets -o yaml` file, or `-` for standard input)") {
+            config.input = file == "-" ? .file("-") : .file(try resolvePath(file, field: reader.field("file"), mark: reader.entry("file")?.value.mark, ctx: reader.ctx))
+        }
+        config.namespaces = try reader.strings("namespaces", expected: "a list of namespace names")
+        for (index, name) in config.namespaces.enumerated() where !isDNSLabel(name) {
+            throw reader.ctx.error(reader.entry("namespaces")?.value.mark, "\(reader.field("namespaces"))[\(index)]",
+                                   "`\(name)` is not a namespace name (lowercase letters, digits and `-`, at most 63)")
+        }
+        config.selector = try reader.string("selector", required: false, expected: "a string (a label selector such as `app=web`)")
+        if reader.entry("exclude_types") != nil {
+            config.excludeTypes = try reader.strings("exclude_types", expected: "a list of Secret types")
+        }
+        if try reader.bool("exclude_helm_releases") == true, !config.excludeTypes.contains(SecretsSourceConfig.helmReleaseType) {
+            config.excludeTypes.append(SecretsSourceConfig.helmReleaseType)
+        }
+        return config
+    }
+}
+
+extension ArgoStateSourceConfig {
+    static let keys = ["namespace"]
+
+    static func parse(_ reader: MappingReader) throws(ConfigError) -> ArgoStateSourceConfig {
+        let namespace = try reader.string("namespace", required: false, expected: "a string (ArgoCD's namespace)") ?? "argocd"
+        guard isDNSLabel(namespace) else {
+            throw reader.ctx.error(reader.entry("namespace")?.value.mark, reader.field("namespace"),
+                                   "`\(namespace)` is not a namespace name (lowercase letters, digits and `-`, at most 63)")
+        }
+        return ArgoStateSourceConfig(namespace: namespace)
+    }
+}
+
+/// An RFC 1123 label: what Kubernetes accepts as a namespace name.
+func isDNSLabel(_ s: String) -> Bool {
+    let scalars = Array(s.unicodeScalars)
+    func alnum(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+    guard let first = scalars.first, let last = scalars.last, scalars.count <= 63, alnum(first), alnum(last) else { return false }
+    return scalars.allSatisfy { alnum($0) || $0 == "-" }
 }
 
 /// Seconds in `90`, `30s`, `10m`, `2h` or `1d`; nil when malformed.

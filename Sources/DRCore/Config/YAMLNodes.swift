@@ -155,6 +155,25 @@ struct MappingReader {
         return try MappingReader(entry.value, path: field(key), typeMark: entry.keyMark, expected: expected, ctx: ctx)
     }
 
+    /// A list of strings; empty when absent.
+    func strings(_ key: String, expected: String) throws(ConfigError) -> [String] {
+        var result: [String] = []
+        for (index, node) in (try sequence(key, required: false, expected: expected) ?? []).enumerated() {
+            result.append(try scalarText(node, field: "\(field(key))[\(index)]", typeMark: node.mark, expected: "a string", ctx: ctx))
+        }
+        return result
+    }
+
+    /// A boolean (`true` or `false`); `nil` when absent.
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let entry = entry(key) else { return nil }
+        guard case .scalar(let scalar) = entry.value, tagName(entry.value) == .bool, let value = entry.value.bool else {
+            throw ctx.error(entry.keyMark, field(key), "expected `true` or `false`, found \(describeKind(entry.value))")
+        }
+        _ = scalar
+        return value
+    }
+
     /// A list value; `nil` when absent and not required.
     func sequence(_ key: String, required: Bool, expected: String) throws(ConfigError) -> [Node]? {
         guard let entry = entry(key) else {

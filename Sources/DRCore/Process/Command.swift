@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Foundation
-internal import CSystem
+internal import CDRSystem
 
 /// A child process to run: no shell, explicit arguments, bounded output capture.
 ///

@@ -20,6 +20,8 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
     public var files: Int64?
     public var objects: [SnapshotObject]
     public var refs: [GitRef]
+    /// Kubernetes objects of an export snapshot (names and keyed digests, no values).
+    public var kubeObjects: [KubeObjectRecord]?
     public var meta: [String: String]
     public var verifiedAt: String?
     public var verifyResult: String?
@@ -27,6 +29,7 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, source, kind, level, files, objects, refs, meta
+        case kubeObjects = "kube_objects"
         case repositoryID = "repository_id"
         case snapshotID = "snapshot_id"
         case parentID = "parent_id"
@@ -38,7 +41,11 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
         case drctlVersion = "drctl_version"
     }
 
-    public init(snapshot: SnapshotRecord, repositoryID: String, objects: [SnapshotObject], refs: [GitRef]) {
+    public init(
+        snapshot: SnapshotRecord, repositoryID: String, objects: [SnapshotObject], refs: [GitRef],
+        kubeObjects: [KubeObjectRecord]? = nil
+    ) {
+        self.kubeObjects = kubeObjects
         format = Self.currentFormat
         self.repositoryID = repositoryID
         snapshotID = snapshot.id

@@ -3,7 +3,7 @@ import Glibc
 #endif
 internal import CArchive
 internal import CZstd
-internal import CSystem
+internal import CDRSystem
 public import DRCore
 
 /// Writes a pax tar stream with libarchive and compresses it with libzstd using all
