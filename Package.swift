@@ -21,6 +21,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Test-only: the in-process fake Kubernetes API server (Tests/FakeKube).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C shims: module maps plus `static inline` wrappers only, no logic.
@@ -73,10 +78,38 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: upcoming
         ),
+        .target(
+            name: "FakeKube",
+            dependencies: [
+                "DRCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/FakeKube",
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "KubernetesTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(
+            name: "KubernetesTests", dependencies: ["DRCore", "Snapshots", "Restore", "TestSupport", "FakeKube"],
+            swiftSettings: upcoming),
+        .testTarget(
+            name: "FakeKubeTests",
+            dependencies: [
+                "FakeKube", "DRCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

@@ -84,13 +84,15 @@ public struct GitFixture: Sendable {
 }
 
 /// Writes a drctl setup in `directory` (via `drctl init`'s code) whose `sources:` are
-/// `sourcesYAML` (indented list items), and opens its workspace.
+/// `sourcesYAML` (indented list items), preceded by `topLevelYAML` (e.g. a `cluster:`
+/// section), and opens its workspace.
 public func makeWorkspace(
-    in directory: String, sourcesYAML: String, encrypt: Bool = true, environment: Environment = .current
+    in directory: String, sourcesYAML: String, encrypt: Bool = true, environment: Environment = .current,
+    topLevelYAML: String = ""
 ) throws -> Workspace {
     let result = try Setup.initialize(directory: directory, encrypt: encrypt, logger: testLogger)
     var text = try String(contentsOfFile: result.config, encoding: .utf8)
-    text = text.replacingOccurrences(of: "sources: []", with: "sources:\n" + sourcesYAML)
+    text = text.replacingOccurrences(of: "sources: []", with: topLevelYAML + "sources:\n" + sourcesYAML)
     try text.write(toFile: result.config, atomically: true, encoding: .utf8)
     let config = try DRConfig.load(path: result.config, environment: environment.variables)
     return try Workspace.open(config: config, environment: environment, logger: testLogger)
