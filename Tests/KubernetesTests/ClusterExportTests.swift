@@ -130,7 +130,10 @@ struct ClusterExportTests {
     func immutableSecrets() async throws {
         try await withExportFixture { fixture in
             try seedSecrets(fixture.source)
-            let workspace = try fixture.workspace(Self.secretSource)
+            // Everything logged at any level, to check no value reaches a log or an error.
+            let recorder = LogRecorder()
+            let workspace = try Workspace.open(
+                config: try fixture.workspace(Self.secretSource).config, environment: .current, logger: recorder.logger)
             let snapshot = try fixture.backup(workspace)
             _ = try fixture.target.server.seed(try #require(try JSONValue.parseYAMLDocuments("""
                 apiVersion: v1
@@ -145,6 +148,11 @@ struct ClusterExportTests {
             #expect(replaced["secret/wordpress/wordpress-db"] == "replaced", "\(replaced)")
             let restored = try #require(try stored(fixture.target, "Secret", "v1", "wordpress", "wordpress-db"))
             #expect(restored[path: ["data", "password"]]?.stringValue == SecretFixtures.b64(SecretFixtures.values[0]))
+            let logged = recorder.allText + refused.values.joined(separator: "\n")
+            #expect(!logged.isEmpty)
+            for needle in SecretFixtures.values + SecretFixtures.base64Values + [SecretFixtures.b64("old-immutable")] {
+                #expect(!logged.contains(needle), "a Secret value reached a log line or an error")
+            }
         }
     }
 

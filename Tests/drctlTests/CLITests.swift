@@ -48,6 +48,32 @@ struct CLITests {
         }
     }
 
+    @Test("a secrets source reads kubectl output from standard input (file: -); extract writes the List 0600")
+    func secretsFromStandardInput() throws {
+        try withTemporaryDirectory { dir in
+            let config = try setUp(dir, sources: "  - name: secrets\n    kind: secrets\n    file: \"-\"\n")
+            try SecretFixtures.kubectlList().write(toFile: "\(dir)/secrets.yaml", atomically: true, encoding: .utf8)
+            var backup = Command(try drctlExecutable(), ["backup", "--config", config])
+            backup.input = .file("\(dir)/secrets.yaml")
+            let result = try backup.run()
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutText.contains("secrets: ok snapshot "), "\(result.stdoutText)")
+            #expect(result.stdoutText.contains("4 objects"), "the service-account token is left out: \(result.stdoutText)")
+            let id = try #require(result.stdoutText.split(separator: " ").dropFirst(3).first.map(String.init))
+
+            let show = try runDrctl(["snapshots", "show", id, "--config", config])
+            #expect(show.stdoutText.contains("wordpress-db") && show.stdoutText.contains("password,username"))
+            for needle in SecretFixtures.values + SecretFixtures.base64Values {
+                #expect(!show.stdoutText.contains(needle) && !result.stdoutText.contains(needle) && !result.stderr.contains(needle))
+            }
+            let extract = try runDrctl(["snapshots", "extract", id, "--to", "\(dir)/restored.yaml", "--config", config])
+            #expect(extract.status == 0, "\(extract.stderr)")
+            #expect(extract.stderr.contains("plain text"))
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(dir)/restored.yaml")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+    }
+
     @Test("volume sources: backup, show --files, find and extract --include through the binary")
     func volumeCommands() throws {
         try withTemporaryDirectory { dir in
