@@ -1,5 +1,5 @@
 public import DRCore
-public import Snapshots
+import Snapshots
 import Foundation
 internal import Logging
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Secrets as `kubectl get secrets -A -o yaml` prints them, with distinctive values so a
 /// test can search everything drctl wrote for them (plain and base64).

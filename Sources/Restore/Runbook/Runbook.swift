@@ -1,5 +1,5 @@
 public import DRCore
-public import Foundation
+import Foundation
 
 /// A parsed runbook: executable Markdown (`Runbooks/README.md` documents the format).
 public struct Runbook: Sendable {
