@@ -8,7 +8,7 @@ import TestSupport
 struct PipelineTests {
     @Test("a sink delivers every chunk in order and returns the consumer's result")
     func deliversInOrder() throws {
-        let sink = BackgroundSink<[UInt8]>(capacity: 2) { next in
+        let sink = BackgroundSink<[UInt8], [UInt8]>(capacity: 2) { next in
             var all: [UInt8] = []
             while let chunk = try next() { all += chunk }
             return all
@@ -20,7 +20,7 @@ struct PipelineTests {
     @Test("a consumer's failure reaches the producer's next put")
     func consumerFailureSurfaces() throws {
         struct Boom: Error {}
-        let sink = BackgroundSink<Int>(capacity: 1) { next in
+        let sink = BackgroundSink<[UInt8], Int>(capacity: 1) { next in
             _ = try next()
             throw Boom()
         }
@@ -35,7 +35,7 @@ struct PipelineTests {
         try withTemporaryDirectory { dir in
             let store = try LocalRepository.create(name: "default", root: "\(dir)/repo")
             let codec = ObjectCodec(store: store, recipients: [], identityFile: nil)
-            let sink = BackgroundSink<EncodedObject> { next in
+            let sink = BackgroundSink<[UInt8], EncodedObject> { next in
                 try codec.write(type: .data) { emit in
                     while let chunk = try next() { try chunk.withUnsafeBytes { try emit($0) } }
                 }

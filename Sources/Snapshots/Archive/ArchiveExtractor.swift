@@ -54,65 +54,64 @@ public enum SecureExtractor {
         }, nil)
         guard opened == ARCHIVE_OK else { throw readFailure(reader, context, "cannot open the archive") }
 
+        // Two stages: this thread parses the tar stream, checks entries and hashes content;
+        // `writer` makes the folders, files and links, in archive order, with libarchive's
+        // secure disk writer. File writes (kernel time) overlap with decoding and hashing.
+        let handle = UncheckedBox(disk)
+        let writer = BackgroundSink<DiskOperation, Void>(capacity: 64) { next in
+            try DiskOperation.perform(next, on: handle.value)
+        }
         var result = Result()
         var entry: OpaquePointer?
-        while true {
-            let status = archive_read_next_header(reader, &entry)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                throw readFailure(reader, context, "the archive is corrupt or truncated")
-            }
-            let header = ArchiveReader.entry(entry)
-            let name = header.path
-            try check(entry, name: name)
-            guard include(name) else {
-                archive_read_data_skip(reader)
-                continue
-            }
-            let target = base + [UInt8(ascii: "/")] + name
-            if header.type == .directory, FileIO.isDirectory(PathKey.display(target)) {
-                // Made earlier as a parent; its metadata is applied by the caller.
-                archive_read_data_skip(reader)
-                continue
-            }
-            withCPath(target) { archive_entry_copy_pathname(entry, $0) }
-            if header.type == .hardlink, let link = header.linkTarget {
-                withCPath(base + [UInt8(ascii: "/")] + link) { archive_entry_copy_hardlink(entry, $0) }
-            }
-            guard archive_write_header(disk, entry) == ARCHIVE_OK else {
-                let detail = archive_error_string(disk).map { String(cString: $0) } ?? "refused"
-                throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(PathKey.display(name)): \(detail)")
-            }
-            if header.type == .regular {
-                var hasher = SHA256()
-                var buffer: UnsafeRawPointer?
-                var size = 0
-                var offset: Int64 = 0
-                while true {
-                    let block = archive_read_data_block(reader, &buffer, &size, &offset)
-                    if block == ARCHIVE_EOF { break }
-                    guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
-                        throw readFailure(reader, context, "the archive is corrupt or truncated in \(PathKey.display(name))")
-                    }
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: size))
-                    guard archive_write_data_block(disk, buffer, size, offset) >= 0 else {
-                        let detail = archive_error_string(disk).map { String(cString: $0) } ?? "write failed"
-                        throw VolumeArchiveError(.io, "cannot write \(PathKey.display(name)): \(detail)")
-                    }
-                    result.bytes += Int64(size)
+        do {
+            while true {
+                let status = archive_read_next_header(reader, &entry)
+                if status == ARCHIVE_EOF { break }
+                guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                    throw readFailure(reader, context, "the archive is corrupt or truncated")
                 }
-                result.hashes[name] = Array(hasher.finalize())
+                let header = ArchiveReader.entry(entry)
+                let name = header.path
+                try check(entry, name: name)
+                guard include(name) else {
+                    archive_read_data_skip(reader)
+                    continue
+                }
+                let target = base + [UInt8(ascii: "/")] + name
+                withCPath(target) { archive_entry_copy_pathname(entry, $0) }
+                if header.type == .hardlink, let link = header.linkTarget {
+                    withCPath(base + [UInt8(ascii: "/")] + link) { archive_entry_copy_hardlink(entry, $0) }
+                }
+                guard let clone = archive_entry_clone(entry) else {
+                    throw VolumeArchiveError(.libarchive, "libarchive: out of memory")
+                }
+                try writer.put(.header(ClonedEntry(clone), name: name, directory: header.type == .directory ? target : nil))
+                if header.type == .regular {
+                    var hasher = SHA256()
+                    var buffer: UnsafeRawPointer?
+                    var size = 0
+                    var offset: Int64 = 0
+                    while true {
+                        let block = archive_read_data_block(reader, &buffer, &size, &offset)
+                        if block == ARCHIVE_EOF { break }
+                        guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
+                            throw readFailure(reader, context, "the archive is corrupt or truncated in \(PathKey.display(name))")
+                        }
+                        let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
+                        hasher.update(bufferPointer: bytes)
+                        try writer.put(.data(Array(bytes), offset: offset))
+                        result.bytes += Int64(size)
+                    }
+                    result.hashes[name] = Array(hasher.finalize())
+                }
+                try writer.put(.finish(name: name))
+                result.entries += 1
             }
-            guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else {
-                let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
-                throw VolumeArchiveError(.io, "cannot finish \(PathKey.display(name)): \(detail)")
-            }
-            result.entries += 1
-        }
-        if let error = context.error { throw error }
-        guard archive_write_close(disk) == ARCHIVE_OK else {
-            let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
-            throw VolumeArchiveError(.io, "cannot complete the extraction: \(detail)")
+            if let error = context.error { throw error }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
         }
         return result
     }
@@ -141,6 +140,63 @@ public enum SecureExtractor {
         }
         guard archive_entry_size(entry) <= maximumEntrySize else {
             throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(display): its size \(archive_entry_size(entry)) is absurd")
+        }
+    }
+
+    /// Owns a cloned libarchive entry until the writer is done with it.
+    final class ClonedEntry {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { archive_entry_free(pointer) }
+    }
+
+    /// One step for the disk-writer stage.
+    enum DiskOperation {
+        /// Start an entry. `directory` is set (the target path) for folders, which may already
+        /// exist as parents made earlier; their metadata is applied by the caller.
+        case header(ClonedEntry, name: [UInt8], directory: [UInt8]?)
+        case data([UInt8], offset: Int64)
+        case finish(name: [UInt8])
+
+        /// Runs operations until the end of the stream, then completes the extraction.
+        static func perform(_ next: () throws -> DiskOperation?, on disk: OpaquePointer) throws {
+            var skipping = false
+            var current: [UInt8] = []
+            while let operation = try next() {
+                switch operation {
+                case .header(let entry, let name, let directory):
+                    current = name
+                    if let directory, FileIO.isDirectory(PathKey.display(directory)) {
+                        skipping = true
+                        continue
+                    }
+                    skipping = false
+                    guard archive_write_header(disk, entry.pointer) == ARCHIVE_OK else {
+                        let detail = archive_error_string(disk).map { String(cString: $0) } ?? "refused"
+                        throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(PathKey.display(name)): \(detail)")
+                    }
+                case .data(let bytes, let offset):
+                    if skipping { continue }
+                    let written = bytes.withUnsafeBytes { archive_write_data_block(disk, $0.baseAddress, $0.count, offset) }
+                    guard written >= 0 else {
+                        let detail = archive_error_string(disk).map { String(cString: $0) } ?? "write failed"
+                        throw VolumeArchiveError(.io, "cannot write \(PathKey.display(current)): \(detail)")
+                    }
+                case .finish(let name):
+                    if skipping {
+                        skipping = false
+                        continue
+                    }
+                    guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else {
+                        let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
+                        throw VolumeArchiveError(.io, "cannot finish \(PathKey.display(name)): \(detail)")
+                    }
+                }
+            }
+            guard archive_write_close(disk) == ARCHIVE_OK else {
+                let detail = archive_error_string(disk).map { String(cString: $0) } ?? "failed"
+                throw VolumeArchiveError(.io, "cannot complete the extraction: \(detail)")
+            }
         }
     }
 

@@ -139,23 +139,25 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 
-/// The reverse of ``BackgroundStream``: the caller puts chunks, a background thread
+/// The reverse of ``BackgroundStream``: the caller puts items, a background thread
 /// consumes them, through a bounded queue. Compression on the caller's thread overlaps
-/// with encryption, hashing and writing (or checking) on this one.
-final class BackgroundSink<Result: Sendable>: @unchecked Sendable {
+/// with encryption, hashing and writing (or checking) on this one; reading an archive
+/// overlaps with writing its files. Items are handed over, never shared: the caller
+/// must not touch an item after putting it.
+final class BackgroundSink<Item, Result: Sendable>: @unchecked Sendable {
     /// Thrown by `next()` when the producer abandons the stream, so the consumer fails
     /// instead of storing a truncated object.
     struct Abandoned: Error {}
 
     private let condition = NSCondition()
-    private var chunks: [[UInt8]] = []
+    private var chunks: [Item] = []
     private var closed = false
     private var abandoned = false
     private var outcome: Swift.Result<Result, any Error>?
     private let capacity: Int
 
-    /// Starts `consume` on its own thread; it pulls chunks with `next()` until nil (end).
-    init(capacity: Int = 32, _ consume: @escaping @Sendable (_ next: () throws -> [UInt8]?) throws -> Result) {
+    /// Starts `consume` on its own thread; it pulls items with `next()` until nil (end).
+    init(capacity: Int = 32, _ consume: @escaping @Sendable (_ next: () throws -> Item?) throws -> Result) {
         self.capacity = capacity
         let thread = Thread { [self] in
             let result = Swift.Result { try consume { try self.next() } }
@@ -169,7 +171,7 @@ final class BackgroundSink<Result: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
-    private func next() throws -> [UInt8]? {
+    private func next() throws -> Item? {
         condition.lock()
         defer { condition.unlock() }
         while chunks.isEmpty && !closed && !abandoned { condition.wait() }
@@ -179,8 +181,8 @@ final class BackgroundSink<Result: Sendable>: @unchecked Sendable {
         return chunks.removeFirst()
     }
 
-    /// Queues a chunk; throws the consumer's error if it already failed.
-    func put(_ chunk: [UInt8]) throws {
+    /// Queues an item; throws the consumer's error if it already failed.
+    func put(_ chunk: Item) throws {
         condition.lock()
         defer { condition.unlock() }
         while chunks.count >= capacity && outcome == nil { condition.wait() }
