@@ -10,10 +10,9 @@ final class BackgroundStream: ObjectInputStream, @unchecked Sendable {
     private var done = false
     private var failure: (any Error)?
     private var cancelled = false
-    private var current: [UInt8] = []
-    private var offset = 0
     private let capacity: Int
     private var thread: Thread?
+    private lazy var reader = ChunkStream { [unowned self] in try self.take() }
 
     /// Starts `produce` on its own thread; it calls `put` with each chunk (false: stop, the reader went away).
     init(capacity: Int = 8, _ produce: @escaping @Sendable (_ put: ([UInt8]) -> Bool) throws -> Void) {
@@ -50,28 +49,20 @@ final class BackgroundStream: ObjectInputStream, @unchecked Sendable {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while offset == current.count {
-            condition.lock()
-            while chunks.isEmpty && !done { condition.wait() }
-            if chunks.isEmpty {
-                let error = failure
-                condition.unlock()
-                if let error { throw error }
-                return 0
-            }
-            current = chunks.removeFirst()
-            offset = 0
-            condition.signal()
-            condition.unlock()
+        try reader.read(into: buffer)
+    }
+
+    /// The next chunk from the producer; nil at the end, its error if it failed.
+    private func take() throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !done { condition.wait() }
+        if chunks.isEmpty {
+            if let failure { throw failure }
+            return nil
         }
-        let count = min(buffer.count, current.count - offset)
-        current.withUnsafeBytes { raw in
-            if let source = raw.baseAddress, let target = buffer.baseAddress {
-                target.copyMemory(from: source + offset, byteCount: count)
-            }
-        }
-        offset += count
-        return count
+        condition.signal()
+        return chunks.removeFirst()
     }
 
     /// Stops the producer and waits for its thread to finish (call when abandoning the stream).
