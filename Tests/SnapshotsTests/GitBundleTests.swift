@@ -53,6 +53,25 @@ struct GitBundleTests {
         }
     }
 
+    @Test("a repository served by git daemon on loopback backs up; a stopped daemon is an unreachable error")
+    func gitDaemonSource() throws {
+        try withTemporaryDirectory { dir in
+            try FileIO.createDirectory("\(dir)/served")
+            try git.makeGitOpsRepository(at: "\(dir)/work")
+            try git("clone", "--quiet", "--bare", "\(dir)/work", "\(dir)/served/gitops.git")
+            try FileIO.atomicWrite([], to: "\(dir)/served/gitops.git/git-daemon-export-ok")
+            let daemon = try GitDaemon(base: "\(dir)/served")
+            let workspace = try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sources(daemon.url("gitops.git")))
+            let snapshot = try #require(try backupOne(workspace).snapshot)
+            #expect(try workspace.catalog.refs(of: snapshot.id).map(\.name).contains("refs/heads/main"))
+
+            daemon.stop()
+            let failed = try #require(try Backup.run(workspace).outcomes.first)
+            #expect(!failed.succeeded)
+            #expect(failed.errorCode == DRError.Code.unreachable.rawValue, "\(failed.error ?? "")")
+        }
+    }
+
     @Test("a force-push between snapshots gives a full snapshot that still extracts")
     func rewrittenHistoryIsFull() throws {
         try withTemporaryDirectory { dir in
