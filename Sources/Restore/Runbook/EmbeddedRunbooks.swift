@@ -138,7 +138,7 @@ argocd.argoproj.io/secret-type=repository`.
 
 - Log in to the ArgoCD UI: the admin password is in the restored `argocd-secret` (the old
   one), not in a new `argocd-initial-admin-secret`.
-- Take a fresh backup of ArgoCD's state: `drctl backup argocd`.
+- Take a fresh backup of ArgoCD's state: `drctl backup --source argocd`.
 
 """#,
         "cluster-loss.md": #"""
@@ -485,8 +485,8 @@ The plan warns when ArgoCD last synced a commit that the restored refs do not co
 restoring would roll the cluster back to an older state. Decide with the application
 owners before you continue.
 
-If this fails: `drctl snapshots list` shows the snapshots and whether they were
-verified; `drctl check` re-verifies them.
+If this fails: `drctl snapshots list --source gitops` shows the snapshots and whether
+they were verified.
 
 ## 3. Verify the restored repository
 
@@ -555,7 +555,7 @@ namespace: "{{argocd_namespace}}"
 - Push any commits made after the restored snapshot from a developer's clone.
 - Delete the `.corrupt-<timestamp>` copy once you are sure nothing is missing from the
   restored repository.
-- Take a fresh backup: `drctl backup gitops`.
+- Take a fresh backup: `drctl backup --source gitops`.
 
 """#,
     ]
