@@ -16,6 +16,7 @@ struct RunbookLoaderTests {
         try withTemporaryDirectory { dir in
             let runbook = try RunbookLoader.load(name: "corrupted-repo", config: config(in: dir))
             #expect(runbook.origin == "builtin:corrupted-repo.md")
+            #expect(runbook.isBuiltin && runbook.directory == nil)
             #expect(runbook.params["git_namespace"] == "gitops-system")
             let text = try String(contentsOfFile: "\(runbooksFolder)/corrupted-repo.md", encoding: .utf8)
             #expect(runbook.contentHash == RunbookParser.contentHash(of: Data(text.utf8)))
@@ -50,6 +51,7 @@ struct RunbookLoaderTests {
             #expect(runbook.origin == "\(runbooks)/corrupted-repo.md")
             #expect(runbook.params == ["apps": "theirs"])
             #expect(runbook.contentHash == RunbookParser.contentHash(of: Data(edited.utf8)))
+            #expect(runbook.directory == runbooks && !runbook.isBuiltin)
             #expect(try RunbookLoader.load(name: "argocd-crash", config: cfg).origin == "builtin:argocd-crash.md")
 
             let listing = try RunbookLoader.list(config: cfg)
@@ -80,6 +82,12 @@ struct RunbookLoaderTests {
             }
             #expect(typo.code == .config)
             #expect(typo.message.hasPrefix("\(dir)/drctl.yaml: runbook_params.corrupted-repo.git_sorce: runbook `corrupted-repo` (builtin:corrupted-repo.md) has no parameter `git_sorce`; did you mean `git_source`?"))
+
+            let misspelt = try #require(throws: DRError.self) {
+                try RunbookLoader.load(name: "argocd-crash", config: config(in: dir, params: ["corupted-repo": ["apps": "x"]]))
+            }
+            #expect(misspelt.code == .config)
+            #expect(misspelt.message == "\(dir)/drctl.yaml: runbook_params.corupted-repo: no runbook named `corupted-repo`; did you mean `corrupted-repo`?; known runbooks: argocd-crash, cluster-loss, corrupted-repo")
 
             let missing = try #require(throws: DRError.self) {
                 try RunbookLoader.load(name: "corrupted-repo", config: config(in: dir, runbooksDir: "\(dir)/nope"))

@@ -34,8 +34,12 @@ public enum RunbookLoader {
             throw DRError(.notFound, "`\(name)` is not a runbook name (a file name without `.md`: a-z, 0-9, `.`, `_`, `-`)",
                           hint: "run `drctl restore --list` to see the runbooks")
         }
+        let directory = try runbooksDirectory(config)
+        let files = directory.map(fileNames(in:)) ?? [:]
+        let known = Set(files.keys).union(EmbeddedRunbooks.files.keys.map { String($0.dropLast(3)) }).sorted()
+        try checkOverrideNames(config, known: known)
         var runbook: Runbook
-        if let directory = try runbooksDirectory(config), let path = fileNames(in: directory)[name] {
+        if let path = files[name] {
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -46,7 +50,6 @@ public enum RunbookLoader {
         } else if let text = EmbeddedRunbooks.files[name + ".md"] {
             runbook = try RunbookParser.parse(text: text, name: name, origin: "builtin:\(name).md")
         } else {
-            let known = try list(config: config).map(\.name)
             var message = "no runbook named `\(name)`"
             if let match = RunbookSuggestion.closest(to: name, in: known) { message += "; did you mean `\(match)`?" }
             throw DRError(.notFound, message + "; known runbooks: \(known.joined(separator: ", "))",
@@ -114,6 +117,16 @@ public enum RunbookLoader {
         return scalars.allSatisfy { alnum($0) || $0 == "." || $0 == "_" || $0 == "-" }
     }
 
+    /// Every runbook named in `runbook_params:` must exist: overrides for a misspelt name
+    /// would otherwise be ignored silently, in the middle of an incident.
+    private static func checkOverrideNames(_ config: DRConfig, known: [String]) throws {
+        for name in config.runbookParams.keys.sorted() where !known.contains(name) {
+            var message = "\(config.file): runbook_params.\(name): no runbook named `\(name)`"
+            if let match = RunbookSuggestion.closest(to: name, in: known) { message += "; did you mean `\(match)`?" }
+            throw DRError(.config, message + "; known runbooks: \(known.joined(separator: ", "))")
+        }
+    }
+
     /// Applies `runbook_params:` values; each must be a parameter the runbook declares.
     private static func applyOverrides(_ overrides: [String: String], to runbook: inout Runbook, config: DRConfig) throws {
         let declared = runbook.params.keys.sorted()
@@ -126,5 +139,17 @@ public enum RunbookLoader {
             }
             runbook.params[key] = value
         }
+    }
+}
+
+extension Runbook {
+    /// True for the copy compiled into drctl (origin `builtin:NAME.md`).
+    public var isBuiltin: Bool { origin.hasPrefix("builtin:") }
+
+    /// The folder of the runbook file, against which relative paths in its arguments
+    /// resolve; nil for a built-in runbook.
+    public var directory: String? {
+        guard !isBuiltin, let slash = origin.lastIndex(of: "/") else { return nil }
+        return slash == origin.startIndex ? "/" : String(origin[..<slash])
     }
 }

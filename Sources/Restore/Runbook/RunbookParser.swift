@@ -7,9 +7,6 @@ internal import Crypto
 /// Every problem is a ``DRError`` with code `.config` reading `FILE:LINE: message`, where
 /// FILE is the runbook's origin and LINE the offending fence, attribute or YAML line.
 public enum RunbookParser {
-    /// The languages a step block may have.
-    public static let stepLanguages = ["sh", "drctl"]
-
     /// Parses a runbook from the file's bytes (the content hash is taken over them).
     ///
     /// - Parameters:
