@@ -55,7 +55,12 @@ let package = Package(
         ),
         .target(
             name: "Restore",
-            dependencies: ["DRCore", "Snapshots", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DRCore", "Snapshots",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: upcoming
         ),
         .target(

@@ -6,7 +6,8 @@ extension DRConfig {
     public static let maximumFileSize = 1 << 20
 
     /// The keys allowed at the top level of `drctl.yaml`.
-    static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources"]
+    static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
+                               "runbooks_dir", "runbook_params"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -113,8 +114,11 @@ extension DRConfig {
             throw ctx.error(sourceNodes[index].mark, "sources[\(index)]",
                             "source `\(sources[index].name)` of kind `\(sources[index].kind.rawValue)` holds Secrets, which drctl always encrypts, but `encryption.recipients` is empty; add a recipient (`drctl keygen` prints one)")
         }
+        let runbooksDir = try top.path("runbooks_dir", required: false, expected: "a string (a folder of runbook files)")
+        let runbookParams = try parseRunbookParams(top)
         return DRConfig(file: file, repositories: repositories, catalog: catalog, dataDir: dataDir,
-                        encryption: encryption, cluster: cluster, sources: sources)
+                        encryption: encryption, cluster: cluster, sources: sources,
+                        runbooksDir: runbooksDir, runbookParams: runbookParams)
     }
 
     /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`

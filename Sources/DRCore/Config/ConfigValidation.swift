@@ -91,3 +91,11 @@ func closestMatch(to word: String, in candidates: [String]) -> String? {
     let limit = max(1, min(3, max(word.count, best.0.count) / 3))
     return best.1 <= limit ? best.0 : nil
 }
+
+/// "Did you mean" matching, shared by the configuration and runbook parsers.
+public enum NameSuggestion {
+    /// The candidate closest to `word` when it is close enough to be a likely typo.
+    public static func closest(to word: String, in candidates: [String]) -> String? {
+        closestMatch(to: word, in: candidates)
+    }
+}

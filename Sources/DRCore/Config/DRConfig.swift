@@ -20,11 +20,18 @@ public struct DRConfig: Sendable {
     public var cluster: ClusterConfig?
     /// The configured backup sources, in file order.
     public var sources: [SourceConfig]
+    /// Absolute path of a folder of edited runbooks (`NAME.md`), which take precedence over
+    /// the copies built into drctl; `nil` when `runbooks_dir:` is absent.
+    public var runbooksDir: String?
+    /// Parameter overrides per runbook: runbook name → parameter name → value
+    /// (`runbook_params:`; a list value is joined with commas).
+    public var runbookParams: [String: [String: String]]
 
     /// Creates a configuration from already-validated parts.
     public init(
         file: String, repositories: [RepositoryConfig], catalog: String, dataDir: String,
-        encryption: EncryptionConfig? = nil, cluster: ClusterConfig? = nil, sources: [SourceConfig]
+        encryption: EncryptionConfig? = nil, cluster: ClusterConfig? = nil, sources: [SourceConfig],
+        runbooksDir: String? = nil, runbookParams: [String: [String: String]] = [:]
     ) {
         self.file = file
         self.repositories = repositories
@@ -33,6 +40,8 @@ public struct DRConfig: Sendable {
         self.encryption = encryption
         self.cluster = cluster
         self.sources = sources
+        self.runbooksDir = runbooksDir
+        self.runbookParams = runbookParams
     }
 
     /// The source with the given name, or `nil` if none has it.
