@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Foundation
-public import DRCore
+import Foundation
+import DRCore
 
 /// `git daemon` serving the repositories of a folder on 127.0.0.1 for one test, like the
 /// seed's `gitops-git-daemon`: only repositories holding `git-daemon-export-ok` are
