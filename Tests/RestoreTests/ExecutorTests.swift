@@ -397,3 +397,106 @@ struct ExecutorTests {
         #expect(throws: DRError.self) { try ParamSubstitution.substitute("{{nope}}", params: [:]) }
     }
 }
+
+/// Answers questions from a script, recording them.
+final class ScriptedConfirmer: Confirmer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var answers: [Bool]
+    private var asked: [String] = []
+
+    init(_ answers: [Bool]) { self.answers = answers }
+
+    func confirm(_ question: String) throws -> Bool {
+        try lock.withLock {
+            asked.append(question)
+            guard !answers.isEmpty else { throw DRError(.refused, "no scripted answer for: \(question)") }
+            return answers.removeFirst()
+        }
+    }
+
+    var questions: [String] { lock.withLock { asked } }
+}
+
+/// A `manual` action: instructions only.
+struct ManualAction: RunbookAction {
+    static let name = "manual"
+    static let defaultTimeout: Duration = .seconds(30)
+    init(arguments: JSONValue, context: PlanContext) throws {}
+    var plan: [String] { ["provision a new cluster"] }
+    var snapshots: [String] { [] }
+    func isDone(_ context: ExecutionContext) throws -> Bool { false }
+    func run(_ context: ExecutionContext) throws -> StepOutcome { .ok }
+}
+
+@Suite("runbook executor: limits, questions, command line")
+struct ExecutorLimitTests {
+    @Test("an attempt that outlives its timeout is stopped and fails")
+    func timeout() throws {
+        try withEngineWorkspace { dir, workspace in
+            var step = sh("slow", "echo started\nsleep 30\necho ran >> {{dir}}/slow.log")
+            step.timeout = .milliseconds(500)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let result = try makeExecutor(workspace, OutputLines()).run(testRunbook([step], dir: dir))
+            #expect(clock.now - started < .seconds(15))
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("timed out") == true)
+            #expect(lineCount("\(dir)/slow.log") == 0)
+            let attempt = try #require(try workspace.catalog.executionSteps(result.executionID).first)
+            #expect(attempt.outputTail.contains("started"))
+        }
+    }
+
+    @Test("confirm steps and manual actions ask again; a refusal stops the execution, resumable")
+    func stepConfirmation() throws {
+        try withEngineWorkspace { dir, workspace in
+            let runbook = testRunbook([
+                RunbookStep(id: "provision", title: "Provision", line: 4, body: .action(name: "manual", arguments: .object([:]))),
+                sh("wipe", "echo ran >> {{dir}}/wipe.log", confirm: true),
+            ], dir: dir)
+            let confirmer = ScriptedConfirmer([true, true, false])
+            let executor = Executor(workspace: workspace, actions: [ManualAction.self], confirmer: confirmer,
+                                    cluster: .some(nil), output: OutputLines().append)
+            let result = try executor.run(runbook)
+            #expect(confirmer.questions.count == 3)
+            #expect(confirmer.questions[1].contains("provision"))
+            #expect(confirmer.questions[2].contains("wipe"))
+            #expect(result.status == .failed)
+            #expect(result.steps.map(\.status) == [.ok, .failed])
+            #expect(result.error?.contains("declined") == true)
+            #expect(lineCount("\(dir)/wipe.log") == 0)
+            let resumed = try Executor(workspace: workspace, actions: [ManualAction.self], confirmer: AssumeYes(),
+                                       cluster: .some(nil), output: OutputLines().append)
+                .resume(result.executionID) { _ in runbook }
+            #expect(resumed.status == .succeeded)
+            #expect(lineCount("\(dir)/wipe.log") == 1)
+        }
+    }
+
+    @Test("drctl restore: --history lists journaled executions, unknown runbooks and executions exit 4, bad usage 64")
+    func commandLine() throws {
+        try withEngineWorkspace { dir, workspace in
+            let result = try makeExecutor(workspace, OutputLines()).run(testRunbook([sh("one", "true")], dir: dir))
+            let config = workspace.config.file
+            let history = try runDrctl(["restore", "--history", "--json", "--config", config])
+            #expect(history.status == 0)
+            let records = try JSONSerialization.jsonObject(with: Data(history.stdout)) as? [[String: Any]]
+            #expect(records?.first?["id"] as? String == result.executionID)
+            #expect(records?.first?["status"] as? String == "succeeded")
+            let table = try runDrctl(["restore", "--history", "--config", config])
+            #expect(table.stdoutText.contains(String(result.executionID.prefix(8))))
+            #expect(table.stdoutText.contains("RTO"))
+            let unknown = try runDrctl(["restore", "no-such-runbook", "--plan", "--config", config])
+            #expect(unknown.status == DRError.Code.notFound.exitCode)
+            let missing = try runDrctl(["restore", "--resume", "abcd1234", "--yes", "--config", config])
+            #expect(missing.status == DRError.Code.notFound.exitCode)
+            let done = try runDrctl(["restore", "--resume", result.executionID, "--yes", "--config", config])
+            #expect(done.status == DRError.Code.refused.exitCode)
+            #expect(done.stderr.contains("already succeeded"))
+            let usage = try runDrctl(["restore", "--list", "--history", "--config", config])
+            #expect(usage.status == 64)
+            let list = try runDrctl(["restore", "--list", "--config", config])
+            #expect(list.status == 0)
+        }
+    }
+}

@@ -292,7 +292,11 @@ public struct Executor: Sendable {
         environment["DRCTL_CONFIG"] = workspace.config.file
         environment["DRCTL_EXECUTION_ID"] = executionID
         environment["DRCTL_STEP"] = step
-        var command = Command("/bin/sh", ["-c", "exec /bin/sh -e -c \"$1\" 2>&1", "sh", script], environment: environment)
+        // Standard error joins standard output (the file streamed below); the original
+        // stderr pipe stays open on fd 3 so that `Command` keeps watching the timeout
+        // until the script and its children are gone.
+        var command = Command(
+            "/bin/sh", ["-c", "exec 3>&2; exec /bin/sh -e -c \"$1\" 2>&1", "sh", script], environment: environment)
         command.output = .file(outputFile)
         command.timeout = timeout
         if !plan.runbook.origin.hasPrefix("builtin:") {
