@@ -145,7 +145,16 @@ public struct Executor: Sendable {
             let bound = plan.steps[index]
             output("")
             output("==> [\(index + 1)/\(plan.steps.count)] \(bound.step.id): \(bound.step.title)")
-            let result = try runStep(bound, plan: plan, executionID: record.id, previousAttempts: recaps[index].attempts)
+            let result: StepResult
+            do {
+                result = try runStep(bound, plan: plan, executionID: record.id, previousAttempts: recaps[index].attempts)
+            } catch {
+                // The journal or the machine failed, not the step: end the execution resumable.
+                status = .failed
+                failure = "step \(bound.step.id) could not run: \(DRError.describe(error))"
+                output("    \(failure ?? "")")
+                break
+            }
             recaps[index].status = result.status
             recaps[index].attempts = result.attempts
             guard result.status == .failed else { continue }
@@ -191,7 +200,7 @@ public struct Executor: Sendable {
                 redactor: redactor)
         }
         let probeStarted = workspace.now()
-        if try isDone(bound, plan: plan, executionID: executionID) {
+        if isDone(bound, plan: plan, executionID: executionID) {
             output("    already done: skipped")
             try journal(.skipped, started: probeStarted, tail: "", error: nil)
             return StepResult(status: .skipped, attempts: attempt)
@@ -242,11 +251,15 @@ public struct Executor: Sendable {
 
     /// The `check:` probe (exit 0), else the action's `isDone`. A probe that cannot tell
     /// counts as not done.
-    private func isDone(_ bound: BoundStep, plan: Plan, executionID: String) throws -> Bool {
+    private func isDone(_ bound: BoundStep, plan: Plan, executionID: String) -> Bool {
         if let check = bound.check {
-            let result = try shell(check, plan: plan, executionID: executionID, step: bound.step.id,
-                                   timeout: bound.timeout, emit: nil)
-            return result.succeeded
+            do {
+                return try shell(check, plan: plan, executionID: executionID, step: bound.step.id,
+                                 timeout: bound.timeout, emit: nil).succeeded
+            } catch {
+                output("    cannot run the check probe (\(DRError.describe(error))): running the step")
+                return false
+            }
         }
         guard let action = bound.action else { return false }
         let context = ExecutionContext(

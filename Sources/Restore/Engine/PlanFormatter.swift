@@ -1,5 +1,5 @@
-public import DRCore
-public import Foundation
+import DRCore
+import Foundation
 
 /// Plans and recaps as lines for people (the CLI prints them; the executor sends them to
 /// its output callback).
@@ -32,6 +32,11 @@ public enum PlanFormatter {
             lines.append("    \(step.kind) (line \(step.step.line); \(flags.joined(separator: "; ")))")
             if let check = step.check { lines.append("    skipped when already done: $ \(check)") }
             lines.append(contentsOf: step.plan.map { "    \($0)" })
+            for id in step.snapshots {
+                let bound = plan.snapshots.first { $0.id == id }
+                let age = bound?.ageSeconds.map { ", age \(duration($0))" } ?? ""
+                lines.append("    restores snapshot \(id.prefix(8))\(age)")
+            }
         }
         return lines
     }
