@@ -265,6 +265,37 @@ struct ExecutorTests {
         }
     }
 
+    @Test("the plan shows each bound snapshot's data time and age, and the RPO")
+    func snapshotAges() throws {
+        try withEngineWorkspace { dir, workspace in
+            _ = try workspace.catalog.ensureSource(name: "gitops", kind: "git-bundle", configDigest: "d")
+            let manifest = EncodedObject(
+                stored: StoredObject(type: .manifest, sha256: String(repeating: "7", count: 64), size: 1),
+                plainSize: 1, encryption: .none)
+            let id = "00aa11bb22cc33dd"
+            try workspace.catalog.insertSnapshot(
+                SnapshotRecord(id: id, source: "gitops", kind: "git-bundle", level: .full, parentID: nil, createdAt: Date(),
+                               dataTime: Date().addingTimeInterval(-7200), bytes: 0, plainBytes: 0,
+                               verifiedAt: Date(), verifyResult: "ok"),
+                objects: [], refs: [], manifest: manifest, attempt: nil)
+            let runbook = testRunbook([
+                RunbookStep(id: "record", title: "Record", line: 3, body: .action(name: "test.record", arguments: .object([
+                    "file": .string("{{dir}}/action.log"), "snapshot": .string(id)]))),
+            ], dir: dir)
+            let plan = try Planner(workspace: workspace, actions: [RecordingAction.self], cluster: .some(nil)).plan(runbook)
+            let bound = try #require(plan.snapshots.first)
+            #expect(bound.source == "gitops")
+            #expect(bound.kind == "git-bundle")
+            #expect((7199...7260).contains(bound.ageSeconds ?? 0))
+            #expect(plan.rpoSeconds == bound.ageSeconds)
+            let text = PlanFormatter.lines(plan).joined(separator: "\n")
+            #expect(text.contains("snapshot 00aa11bb of gitops (git-bundle)"))
+            #expect(text.contains("age 2h 0m"))
+            #expect(text.contains("RPO of this restore: 2h 0m"))
+            #expect(text.contains("restores snapshot 00aa11bb, age 2h 0m"))
+        }
+    }
+
     @Test("binding errors fail the plan before step 1, each naming its step id and runbook line")
     func bindingErrors() throws {
         try withEngineWorkspace { dir, workspace in

@@ -18,6 +18,7 @@ public enum PlanFormatter {
                 if let kind = snapshot.kind { text += " (\(kind))" }
                 if let dataTime = snapshot.dataTime { text += ", data time \(ISO8601.format(dataTime))" }
                 if let age = snapshot.ageSeconds { text += ", age \(duration(age))" }
+                if snapshot.source == nil { text += " (not in the catalog)" }
                 lines.append(text)
             }
             if let rpo = plan.rpoSeconds { lines.append("  RPO of this restore: \(duration(rpo))") }
@@ -48,11 +49,14 @@ public enum PlanFormatter {
         for step in result.steps {
             let status = step.status?.rawValue ?? "not run"
             let attempts = step.attempts > 1 ? " (\(step.attempts) attempts)" : ""
-            lines.append("  \(status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(step.id.padding(toLength: width, withPad: " ", startingAt: 0))\(attempts)")
+            let id = attempts.isEmpty ? step.id : step.id.padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("  \(status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(id)\(attempts)")
         }
         let counts = StepStatus.allCases.map { status in "\(result.steps.filter { $0.status == status }.count) \(status.rawValue)" }
         lines.append("  \(counts.joined(separator: ", "))")
         var end = "Execution \(result.status.rawValue)"
+        let passedOver = result.steps.filter { $0.status == .failed }.count
+        if result.status == .succeeded && passedOver > 0 { end += " (\(passedOver) failed step(s) passed over: on_failure: continue)" }
         if let rto = result.rtoSeconds { end += "; measured RTO \(duration(rto))" }
         lines.append(end)
         return lines
