@@ -366,6 +366,28 @@ struct ExecutorTests {
         }
     }
 
+    @Test("an interrupt while a step waits to retry stops its retries; the execution is interrupted and resumable")
+    func interruptDuringRetryDelay() throws {
+        try withEngineWorkspace { dir, workspace in
+            var flaky = sh("flaky", "echo try >> {{dir}}/tries.log\necho flaky-failed\ntest -f {{dir}}/fixed", retries: 5)
+            flaky.delay = .seconds(60)
+            let runbook = testRunbook([flaky, sh("after", "echo ran >> {{dir}}/after.log")], dir: dir)
+            let flag = InterruptFlag()
+            let clock = ContinuousClock()
+            let started = clock.now
+            let stopped = try makeExecutor(workspace, OutputLines(interruptOn: "    flaky-failed", flag: flag), interrupt: flag)
+                .run(runbook)
+            #expect(clock.now - started < .seconds(30))
+            #expect(stopped.status == .interrupted)
+            #expect(lineCount("\(dir)/tries.log") == 1)
+            try appendLine("", to: "\(dir)/fixed")
+            let resumed = try makeExecutor(workspace, OutputLines()).resume(stopped.executionID) { _ in runbook }
+            #expect(resumed.status == .succeeded)
+            #expect(resumed.steps.map(\.status) == [.changed, .changed])
+            #expect(lineCount("\(dir)/tries.log") == 2)
+        }
+    }
+
     @Test("--from-step starts at the named step; an unknown one is not found")
     func fromStep() throws {
         try withEngineWorkspace { dir, workspace in

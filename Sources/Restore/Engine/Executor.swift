@@ -1,5 +1,6 @@
 public import DRCore
 public import Foundation
+import Logging
 
 /// One step's final state in an execution.
 public struct StepRecap: Sendable, Codable, Hashable {
@@ -69,6 +70,7 @@ public struct Executor: Sendable {
             id: ExecutionRecord.newID(), runbook: runbook.name, origin: runbook.origin, contentHash: runbook.contentHash,
             mode: mode, at: plan.at, startedAt: workspace.now(), plan: try plan.document.json())
         try workspace.catalog.beginExecution(record, redactor: redactor)
+        workspace.logger.info("execution \(record.id) of runbook \(runbook.name) started (\(mode.rawValue))")
         output("Execution \(record.id) started (resume with `drctl restore --resume \(record.shortID)`).")
         return try execute(plan, record: record, from: start, journal: [])
     }
@@ -159,6 +161,11 @@ public struct Executor: Sendable {
             recaps[index].attempts = result.attempts
             guard result.status == .failed else { continue }
             let message = "step \(bound.step.id) failed: \(result.error ?? "unknown error")"
+            if result.interrupted {
+                status = .interrupted
+                failure = "interrupted while step \(bound.step.id) was retrying"
+                break
+            }
             if bound.step.onFailure == .continue && !result.mustStop {
                 output("    \(message); continuing (on_failure: continue)")
                 continue
@@ -171,6 +178,7 @@ public struct Executor: Sendable {
         let rto = end.timeIntervalSince(record.startedAt)
         try workspace.catalog.finishExecution(
             record.id, status: status, rtoSeconds: rto, error: failure, redactor: redactor, now: end)
+        workspace.logger.info("execution \(record.id) of runbook \(plan.runbook.name) \(status.rawValue)")
         let result = ExecutionResult(
             executionID: record.id, runbook: plan.runbook.name, status: status, steps: recaps, rtoSeconds: rto,
             error: failure.map(redactor.redact))
@@ -187,6 +195,20 @@ public struct Executor: Sendable {
         var error: String?
         /// A declined confirmation stops the execution whatever `on_failure` says.
         var mustStop = false
+        /// The interrupt flag was raised while waiting to retry.
+        var interrupted = false
+    }
+
+    /// Waits `delay` between attempts; false when the interrupt flag is raised meanwhile.
+    private func pause(_ delay: Duration) -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + delay
+        while !interrupt.isRaised {
+            let left = end - clock.now
+            if left <= .zero { return true }
+            Thread.sleep(forTimeInterval: min(left, .milliseconds(200)).seconds)
+        }
+        return false
     }
 
     private func runStep(_ bound: BoundStep, plan: Plan, executionID: String, previousAttempts: Int) throws -> StepResult {
@@ -243,7 +265,10 @@ public struct Executor: Sendable {
             }
             if number < total {
                 output("    retrying in \(PlanFormatter.duration(bound.step.delay.seconds))")
-                if bound.step.delay > .zero { Thread.sleep(forTimeInterval: bound.step.delay.seconds) }
+                if !pause(bound.step.delay) {
+                    output("    interrupted: no further attempts")
+                    return StepResult(status: .failed, attempts: attempt, error: lastError, interrupted: true)
+                }
             }
         }
         return StepResult(status: .failed, attempts: attempt, error: lastError)
