@@ -41,6 +41,7 @@ public struct Executor: Sendable {
     /// Receives every line shown to the operator, already redacted.
     public var output: @Sendable (String) -> Void
 
+    /// An executor over `actions` (tests inject their own); `cluster` as in ``Planner/init(workspace:actions:cluster:)``.
     public init(
         workspace: Workspace, actions: [any RunbookAction.Type] = ActionRegistry.all, confirmer: any Confirmer,
         interrupt: InterruptFlag = InterruptFlag(), redactor: Redactor = Redactor(), mode: ExecutionMode = .incident,

@@ -144,7 +144,8 @@ public struct Planner: Sendable {
     /// The cluster, created lazily; nil when none can be configured.
     public var cluster: (@Sendable () throws -> KubeClient)?
 
-    /// A planner over `actions` (tests inject their own) and the workspace's cluster.
+    /// A planner over `actions` (tests inject their own). `cluster`: omitted or nil means
+    /// the workspace's cluster, created on first use; `.some(nil)` means no cluster.
     public init(
         workspace: Workspace, actions: [any RunbookAction.Type] = ActionRegistry.all,
         cluster: (@Sendable () throws -> KubeClient)?? = nil
