@@ -19,11 +19,6 @@ extension ReservedCommand {
     }
 }
 
-struct RestoreCommand: ReservedCommand {
-    static let configuration = reserved("restore", "Run a recovery runbook.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-}
-
 struct DrillCommand: ReservedCommand {
     static let configuration = reserved("drill", "Run and report DR drills.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []

@@ -149,6 +149,39 @@ extension Catalog {
                 CREATE INDEX kube_object_by_name ON kube_object(namespace, name);
                 """)
         }
+        migrator.registerMigration("v4-journal") { db in
+            // The runbook journal: one `execution` per `drctl restore`, one `execution_step`
+            // row per step attempt (docs/ARCHITECTURE.md). Output tails are redacted.
+            try db.execute(sql: """
+                CREATE TABLE execution (
+                    id TEXT PRIMARY KEY,
+                    runbook TEXT NOT NULL,
+                    origin TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    mode TEXT NOT NULL CHECK (mode IN ('incident', 'drill', 'plan')),
+                    at TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+                    plan TEXT NOT NULL,
+                    rto_seconds REAL,
+                    error TEXT
+                );
+                CREATE INDEX execution_by_started ON execution(started_at);
+                CREATE TABLE execution_step (
+                    id INTEGER PRIMARY KEY,
+                    execution_id TEXT NOT NULL REFERENCES execution(id) ON DELETE CASCADE,
+                    step_id TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'changed', 'skipped', 'failed')),
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT NOT NULL,
+                    output_tail TEXT NOT NULL DEFAULT '',
+                    error TEXT,
+                    UNIQUE (execution_id, step_id, attempt)
+                );
+                """)
+        }
         return migrator
     }
 }
