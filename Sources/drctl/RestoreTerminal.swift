@@ -72,13 +72,16 @@ enum RestoreListing {
         var name: String
         var title: String
         var origin: String
+        var problem: String?
     }
 
     static func runbooks(config: DRConfig, json: Bool) throws {
-        let entries = RunbookLoader.list(config: config).map { RunbookEntry(name: $0.name, title: $0.title, origin: $0.origin) }
+        let entries = try RunbookLoader.list(config: config).map {
+            RunbookEntry(name: $0.name, title: $0.title, origin: $0.origin, problem: $0.problem)
+        }
         if json { return try Terminal.json(entries) }
         guard !entries.isEmpty else { return print("no runbooks") }
-        Terminal.table(["NAME", "TITLE", "ORIGIN"], entries.map { [$0.name, $0.title, $0.origin] })
+        Terminal.table(["NAME", "TITLE", "ORIGIN"], entries.map { [$0.name, $0.problem.map { "BROKEN: \($0)" } ?? $0.title, $0.origin] })
     }
 
     static func history(_ workspace: Workspace, json: Bool) throws {

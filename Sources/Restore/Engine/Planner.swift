@@ -201,13 +201,13 @@ public struct Planner: Sendable {
         return Plan(runbook: runbook, at: at, boundAt: now, steps: bound, snapshots: snapshots)
     }
 
-    private func bind(_ step: RunbookStep, runbook: Runbook, context: PlanContext) throws -> BoundStep {
-        let check = try step.check.map { try ParamSubstitution.substitute($0, params: runbook.params) }
+    private func bind(_ original: RunbookStep, runbook: Runbook, context: PlanContext) throws -> BoundStep {
+        // `{{param}}` values: shell-quoted in scripts and probes, verbatim in action arguments.
+        let step = try original.substituting(params: runbook.params, origin: runbook.origin)
         switch step.body {
-        case .shell(let text):
-            let script = try ParamSubstitution.substitute(text, params: runbook.params)
+        case .shell(let script):
             return BoundStep(
-                step: step, script: script, action: nil, check: check,
+                step: step, script: script, action: nil, check: step.check,
                 plan: script.split(separator: "\n", omittingEmptySubsequences: false).map { "$ \($0)" },
                 snapshots: [], timeout: step.timeout ?? Self.defaultShellTimeout)
         case .action(let name, let arguments):
@@ -216,10 +216,9 @@ public struct Planner: Sendable {
                 throw DRError(.config, "unknown action `\(name)`",
                               hint: known.isEmpty ? "no built-in actions are available" : "known actions: \(known)")
             }
-            let substituted = try ParamSubstitution.substitute(arguments, params: runbook.params)
-            let action = try type.init(arguments: substituted, context: context)
+            let action = try type.init(arguments: arguments, context: context)
             return BoundStep(
-                step: step, script: nil, action: action, check: check, plan: action.plan, snapshots: action.snapshots,
+                step: step, script: nil, action: action, check: step.check, plan: action.plan, snapshots: action.snapshots,
                 timeout: step.timeout ?? type.defaultTimeout)
         }
     }
