@@ -47,7 +47,7 @@ struct ActionFixture: Sendable {
 
     /// A drctl setup in `dir/drctl` whose `cluster:` is this server.
     func workspace(_ sourcesYAML: String, encrypt: Bool = true, environment: Environment = .current) throws -> Workspace {
-        try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sourcesYAML, encrypt: encrypt, environment: environment,
+        try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sourcesYAML.isEmpty ? "  []\n" : sourcesYAML, encrypt: encrypt, environment: environment,
                           topLevelYAML: "cluster:\n  kubeconfig: \(kubeconfig)\n")
     }
 
@@ -96,9 +96,9 @@ struct ActionFixture: Sendable {
     }
 }
 
-/// Runs `body` on its own thread (it blocks while polling; the fake server's controllers need the
-/// cooperative pool) with a fresh fake server and folder.
-func withActionFixture(_ body: @escaping @Sendable (ActionFixture) throws -> Void) async throws {
+/// Runs `body` with a fresh fake server and folder. Calls that wait for the fake's controllers
+/// go through ``blocking(_:)``: the controllers run on the cooperative pool.
+func withActionFixture(_ body: (ActionFixture) async throws -> Void) async throws {
     let server = try await FakeKubeServer.start(options: .init(tokens: ["tok": "tester"]))
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-actions-\(UUID().uuidString.prefix(8))").path
     var failure: (any Error)?
@@ -108,7 +108,7 @@ func withActionFixture(_ body: @escaping @Sendable (ActionFixture) throws -> Voi
         try server.writeKubeconfig(to: kubeconfig, user: .token("tok"))
         let fixture = ActionFixture(server: server, dir: dir, kubeconfig: kubeconfig,
                                     client: try ActionFixture.client(kubeconfig: kubeconfig, home: dir))
-        try await offPool { try body(fixture) }
+        try await body(fixture)
     } catch {
         failure = error
     }
@@ -117,19 +117,28 @@ func withActionFixture(_ body: @escaping @Sendable (ActionFixture) throws -> Voi
     if let failure { throw failure }
 }
 
-/// Runs blocking work on a dedicated thread.
-func offPool(_ body: @escaping @Sendable () throws -> Void) async throws {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+/// Runs blocking work (an action that polls until a controller acted) on a dedicated thread.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let thread = Thread {
             do {
-                try body()
-                continuation.resume()
+                continuation.resume(returning: try body())
             } catch {
                 continuation.resume(throwing: error)
             }
         }
         thread.stackSize = 8 << 20
         thread.start()
+    }
+}
+
+/// The `DRError` a blocking call raised on its own thread, or nil.
+func blockingError(_ body: @escaping @Sendable () throws -> Void) async -> DRError? {
+    do {
+        try await blocking(body)
+        return nil
+    } catch {
+        return DRError.wrap(error)
     }
 }
 

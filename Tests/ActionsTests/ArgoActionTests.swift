@@ -76,7 +76,7 @@ struct ArgoActionTests {
             let context = f.execution(workspace, output: output)
             #expect(try !wait.isDone(context))
             #expect(try sync.run(context) == .changed)
-            #expect(try wait.run(context) == .ok)
+            #expect(try await blocking { try wait.run(context) } == .ok)
             #expect(try wait.isDone(context))
             #expect(try f.object("v1", "ConfigMap", "wordpress", "site-config") != nil)
             let app = try #require(try f.object("argoproj.io/v1alpha1", "Application", "argocd", "wordpress"))
@@ -88,7 +88,7 @@ struct ArgoActionTests {
 
             try corruptRepository(bare)
             #expect(try sync.run(context) == .changed)
-            let error = bindError { _ = try wait.run(context) }
+            let error = await blockingError { _ = try wait.run(context) }
             #expect(error?.code == .failed)
             #expect(error?.message.contains("the sync of Application argocd/wordpress failed") == true, "\(error?.message ?? "no error")")
             #expect(try !wait.isDone(context))
@@ -119,7 +119,8 @@ struct ArgoActionTests {
             #expect(pending[path: ["sync", "revision"]]?.stringValue == "main")
             #expect(bindError { _ = try sync.run(context) }?.code == .refused)
             let wait = try ArgoWaitAction(arguments: .object(["apps": .string("wordpress"), "timeout": .string("500ms")]), context: f.plan(workspace))
-            #expect(bindError { _ = try wait.run(context) }?.message.contains("not started yet") == true)
+            let notStarted = await blockingError { _ = try wait.run(context) }
+            #expect(notStarted?.message.contains("not started yet") == true)
         }
     }
 }

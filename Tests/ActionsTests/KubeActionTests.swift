@@ -61,7 +61,7 @@ struct KubeActionTests {
         try await withActionFixture { f in
             try writeFile("\(f.dir)/kust/kustomization.yaml", "resources: [cm.yaml]\nnamespace: kust\n")
             try writeFile("\(f.dir)/kust/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-kustomize}\ndata: {a: b}\n")
-            let bare = try makeWorkspace(in: "\(f.dir)/drctl-nopath", sourcesYAML: "", encrypt: false,
+            let bare = try makeWorkspace(in: "\(f.dir)/drctl-nopath", sourcesYAML: "  []\n", encrypt: false,
                                          environment: Environment(["PATH": "/nonexistent", "HOME": f.dir]))
             let error = bindError { _ = try K8sApplyAction(arguments: .object(["path": .string("\(f.dir)/kust")]), context: f.plan(bare)) }
             #expect(error?.code == .missingTool)
@@ -95,9 +95,9 @@ struct KubeActionTests {
         try await withActionFixture { f in
             let workspace = try f.workspace("")
             try f.seed(webDeployment)
-            let wait = try K8sWaitAction(arguments: .object(["deployment": .string("shop/web"), "timeout": .string("30s")]), context: f.plan(workspace))
+            let wait = try K8sWaitAction(arguments: .object(["deployment": .string("shop/web"), "timeout": .string("60s")]), context: f.plan(workspace))
             let context = f.execution(workspace)
-            #expect(try wait.run(context) == .ok)
+            #expect(try await blocking { try wait.run(context) } == .ok)
             #expect(try wait.isDone(context))
 
             let restart = try K8sRolloutRestartAction(arguments: .object(["deployment": .string("shop/web")]), context: f.plan(workspace))
@@ -106,7 +106,7 @@ struct KubeActionTests {
             let restarted = try #require(try f.object("apps/v1", "Deployment", "shop", "web"))
             #expect(restarted[path: ["spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"]]?.stringValue != nil)
             #expect(restarted[path: ["metadata", "generation"]]?.intValue == 2)
-            #expect(try wait.run(context) == .ok)
+            #expect(try await blocking { try wait.run(context) } == .ok)
             let available = try #require(try f.object("apps/v1", "Deployment", "shop", "web"))
             #expect(available[path: ["status", "observedGeneration"]]?.intValue == 2)
         }
@@ -118,21 +118,23 @@ struct KubeActionTests {
             let workspace = try f.workspace("")
             try f.seed(webDeployment)
             let context = f.execution(workspace)
+            let first = try K8sWaitAction(arguments: .object(["deployment": .string("shop/web"), "timeout": .string("60s")]), context: f.plan(workspace))
+            #expect(try await blocking { try first.run(context) } == .ok)
             let wait = try K8sWaitAction(arguments: .object(["deployment": .string("shop/web"), "timeout": .string("1s")]), context: f.plan(workspace))
-            #expect(try wait.run(context) == .ok)
             f.server.setRolloutsFrozen(true)
             defer { f.server.setRolloutsFrozen(false) }
             let restart = try K8sRolloutRestartAction(arguments: .object(["deployment": .string("shop/web")]), context: f.plan(workspace))
             _ = try restart.run(context)
             let started = ContinuousClock.now
-            let error = bindError { _ = try wait.run(context) }
+            let error = await blockingError { _ = try wait.run(context) }
             let waited = ContinuousClock.now - started
             #expect(error?.message.contains("shop/web was not available") == true, "\(error?.message ?? "no error")")
             #expect(error?.message.contains("generation 2") == true)
             #expect(waited >= .milliseconds(900) && waited < .seconds(10))
             #expect(try !wait.isDone(context))
             let missing = try K8sWaitAction(arguments: .object(["statefulset": .string("shop/db"), "timeout": .string("300ms")]), context: f.plan(workspace))
-            #expect(bindError { _ = try missing.run(context) }?.message.contains("does not exist") == true)
+            let absent = await blockingError { _ = try missing.run(context) }
+            #expect(absent?.message.contains("does not exist") == true)
         }
     }
 }
