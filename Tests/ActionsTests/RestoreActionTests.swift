@@ -73,6 +73,49 @@ struct RestoreActionTests {
         await target.shutdown()
     }
 
+    @Test("argocd-state.restore brings CRDs, the AppProject, Applications and settings back into an empty cluster")
+    func argocdStateIntoEmptyCluster() async throws {
+        let target = try await FakeKubeServer.start(options: .init(tokens: ["tok": "tester"]))
+        do {
+            try await withActionFixture { f in
+                try f.seed(ArgoCRDs.yaml)
+                try f.seed("""
+                    apiVersion: argoproj.io/v1alpha1
+                    kind: AppProject
+                    metadata: {name: default, namespace: argocd}
+                    spec: {sourceRepos: ["*"]}
+                    ---
+                    \(application("wordpress", automated: "{prune: true, selfHeal: true}"))
+                    ---
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata: {name: argocd-cm, namespace: argocd}
+                    data: {url: "https://argocd.borg.tools"}
+                    """)
+                let workspace = try f.workspace("  - name: argocd\n    kind: argocd-state\n")
+                let snapshot = try f.backup(workspace, "argocd")
+                let kubeconfig = "\(f.dir)/target.kubeconfig"
+                try target.writeKubeconfig(to: kubeconfig, user: .token("tok"))
+                let client = try ActionFixture.client(kubeconfig: kubeconfig, home: f.dir)
+                let plan = PlanContext(workspace: workspace, at: Date().addingTimeInterval(1), params: [:], cluster: { client }, runbookDirectory: nil)
+                let action = try ArgoStateRestoreAction(arguments: .object(["source": .string("argocd")]), context: plan)
+                #expect(action.snapshots == [snapshot.id])
+                #expect(action.plan.contains { $0.contains("wordpress") })
+                let context = ExecutionContext(workspace: workspace, cluster: { client }, deadline: .now + .seconds(60), output: { _ in })
+                #expect(try !action.isDone(context))
+                #expect(try action.run(context) == .changed)
+                let app = try #require(target.object(apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "wordpress"))
+                #expect(app[path: ["spec", "syncPolicy", "automated", "selfHeal"]]?.boolValue == true)
+                #expect(target.object(apiVersion: "v1", kind: "ConfigMap", namespace: "argocd", name: "argocd-cm") != nil)
+                #expect(try action.isDone(context))
+            }
+        } catch {
+            await target.shutdown()
+            throw error
+        }
+        await target.shutdown()
+    }
+
     @Test("pvc.restore into a path moves the current tree aside and restores the snapshot's; isDone after")
     func pvcIntoPath() async throws {
         try await withActionFixture { f in

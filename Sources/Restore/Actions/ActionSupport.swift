@@ -1,4 +1,4 @@
-public import DRCore
+import DRCore
 import Foundation
 import Snapshots
 

@@ -139,7 +139,8 @@ public struct ArgoResumeAutosyncAction: RunbookAction {
 
 /// `argocd.sync {apps, namespace?, force?, prune?}`: requests a sync of each Application by
 /// setting its `.operation` through the API, as `argocd app sync` does (revision =
-/// `spec.source.targetRevision`, `prune`, hook strategy with `force`, initiated by `drctl`).
+/// `spec.source.targetRevision`, or `revisions` of a multi-source Application, `prune`, hook
+/// strategy with `force`, the Application's `syncOptions`, initiated by `drctl`).
 /// Refuses while another operation is pending or running. Never skipped.
 public struct ArgoSyncAction: RunbookAction {
     public static let name = "argocd.sync"
@@ -166,11 +167,15 @@ public struct ArgoSyncAction: RunbookAction {
 
     /// The `.operation` `argocd app sync` would set.
     func operation(for app: JSONValue) -> JSONValue {
-        let revision = app[path: ["spec", "source", "targetRevision"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "HEAD"
-        var sync: [String: JSONValue] = [
-            "revision": .string(revision),
-            "syncStrategy": .object(["hook": .object(force ? ["force": .bool(true)] : [:])]),
-        ]
+        func revision(_ source: JSONValue?) -> JSONValue {
+            .string(source?["targetRevision"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "HEAD")
+        }
+        var sync: [String: JSONValue] = ["syncStrategy": .object(["hook": .object(force ? ["force": .bool(true)] : [:])])]
+        if app[path: ["spec", "source"]] == nil, let sources = app[path: ["spec", "sources"]]?.arrayValue {
+            sync["revisions"] = .array(sources.map(revision))
+        } else {
+            sync["revision"] = revision(app[path: ["spec", "source"]])
+        }
         if prune { sync["prune"] = .bool(true) }
         if let options = app[path: ["spec", "syncPolicy", "syncOptions"]] { sync["syncOptions"] = options }
         return .object(["sync": .object(sync), "initiatedBy": .object(["username": .string("drctl")])])
