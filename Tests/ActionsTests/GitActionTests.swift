@@ -121,6 +121,10 @@ struct GitActionTests {
                   source: {repoURL: "\(bare)", targetRevision: main, path: environments/minikube}
                   destination: {server: "https://kubernetes.default.svc", namespace: wordpress}
                 """)
+            // An Application of another repository is not this restore's concern.
+            try f.seed(application("other", repo: "git://elsewhere.invalid/other.git"))
+            try f.server.setStatus(apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "other",
+                                   status: .object(["sync": .object(["status": .string("Synced"), "revision": .string(String(repeating: "1", count: 40))])]))
             func bind(syncedAt revision: String) throws -> GitRestoreBundleAction {
                 try f.server.setStatus(apiVersion: "argoproj.io/v1alpha1", kind: "Application", namespace: "argocd", name: "wordpress",
                                        status: .object(["sync": .object(["status": .string("Synced"), "revision": .string(revision)])]))

@@ -10,6 +10,9 @@ struct GitTarget: Sendable {
     var bound: BoundSnapshot
     /// The recorded refs, HEAD included when it was recorded.
     var refs: [GitRef]
+    /// Repository names (`gitops` for `/srv/gitops.git` or `git://host/gitops.git`) that
+    /// identify this repository in an Application's `repoURL`.
+    var repoNames: Set<String>
 
     static func bind(_ args: ActionArguments, context: PlanContext) throws -> GitTarget {
         let name = try args.string("source", "a git-bundle source name")
@@ -30,7 +33,20 @@ struct GitTarget: Sendable {
         }
         let bound = try context.bindSnapshot(source: name, kind: .gitBundle, for: args.action)
         let refs = try context.workspace.catalog.refs(of: bound.snapshot.id)
-        return GitTarget(source: name, path: path, bound: bound, refs: refs)
+        var names: Set<String> = [Self.repoName(path)]
+        switch spec.repo {
+        case .path(let local): names.insert(Self.repoName(local))
+        case .url(let url): names.insert(Self.repoName(url))
+        }
+        return GitTarget(source: name, path: path, bound: bound, refs: refs, repoNames: names)
+    }
+
+    /// The last path component of a path or URL, without `.git` and trailing slashes, lowercased.
+    static func repoName(_ location: String) -> String {
+        var text = Substring(location.lowercased())
+        while text.hasSuffix("/") { text = text.dropLast() }
+        let last = text.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? String(text)
+        return last.hasSuffix(".git") ? String(last.dropLast(4)) : last
     }
 
     /// Differences between the repository's refs (and HEAD) and the recorded ones; empty when equal.
@@ -81,7 +97,8 @@ struct GitTarget: Sendable {
 /// What a served repository needs is carried over from the old copy: `git-daemon-export-ok`,
 /// `description`, custom hooks and the server-side `config` entries (bareness comes from the
 /// snapshot). The plan warns when an ArgoCD Application last synced a revision the snapshot does not
-/// contain: restoring would roll the cluster back.
+/// contain (Applications whose `repoURL` names this repository, or every Application when none
+/// does; best effort): restoring would roll the cluster back.
 public struct GitRestoreBundleAction: RunbookAction {
     public static let name = "git.restore-bundle"
     public static let defaultTimeout: Duration = .seconds(1800)
@@ -267,6 +284,7 @@ enum RollbackCheck {
     static func warnings(target: GitTarget, context: PlanContext) -> [String] {
         guard let makeClient = context.cluster else { return [] }
         var revisions: [(app: String, revision: String)] = []
+        var matching: [(app: String, revision: String)] = []
         do {
             let client = try makeClient()
             let resource = try client.resource(apiVersion: "argoproj.io/v1alpha1", kind: "Application")
@@ -274,14 +292,20 @@ enum RollbackCheck {
                 let name = "\(app[path: ["metadata", "namespace"]]?.stringValue ?? "?")/\(app[path: ["metadata", "name"]]?.stringValue ?? "?")"
                 var synced = [app[path: ["status", "sync", "revision"]]?.stringValue]
                 synced += (app[path: ["status", "sync", "revisions"]]?.arrayValue ?? []).map(\.stringValue)
+                let repoURLs = [app[path: ["spec", "source", "repoURL"]]?.stringValue]
+                    + (app[path: ["spec", "sources"]]?.arrayValue ?? []).map { $0["repoURL"]?.stringValue }
+                let matches = repoURLs.compactMap { $0 }.contains { target.repoNames.contains(GitTarget.repoName($0)) }
                 for revision in synced.compactMap({ $0 }) where isObjectID(revision) {
                     revisions.append((name, revision))
+                    if matches { matching.append((name, revision)) }
                 }
             }
         } catch {
             context.workspace.logger.info("\(GitRestoreBundleAction.name): ArgoCD's synced revisions not checked: \(DRError.describe(error))")
             return []
         }
+        // Applications of this repository when any names it, else every Application.
+        if !matching.isEmpty { revisions = matching }
         let recorded = Set(target.refs.map(\.oid))
         let unknown = revisions.filter { !recorded.contains($0.revision) }
         guard !unknown.isEmpty else { return [] }

@@ -2,7 +2,7 @@ public import DRCore
 import Foundation
 import Snapshots
 
-/// `pvc.restore {source, path? | pvc: ns/name, image?, config_secret?}`: restores the newest
+/// `pvc.restore {source, path? | pvc: ns/name, image?, config_secret?, data_pvc?}`: restores the newest
 /// verified snapshot of a `pvc-archive` source.
 ///
 /// - Into a path (`path`, default the source's `path`): the tree is extracted into a staging
@@ -12,10 +12,12 @@ import Snapshots
 ///   restored ones moved in.
 /// - Into a PVC of the cluster (`pvc: ns/name`): a restore Job that mounts the PVC at `/restore`
 ///   and the drctl config/identity Secret (`config_secret`, default `drctl-config`, key
-///   `drctl.yaml`) at `/etc/drctl`, and runs `drctl snapshots extract` into the volume. The
-///   plan shows its manifest; running creates it and waits for it to succeed. Run it before the
-///   workload that uses the PVC starts. The config in the Secret must name a repository the pod
-///   can reach.
+///   `drctl.yaml`, plus the identity file it names) at `/etc/drctl`, optionally a PVC holding
+///   drctl's catalog and repository (`data_pvc`) at `/var/lib/drctl`, and runs `drctl snapshots
+///   extract` into the volume. The config in the Secret must name a catalog and repository the
+///   pod reaches. The plan shows the manifest; running creates it and waits for it to succeed
+///   (`image` defaults to the `image` param, else `drctl:local`). Run it before the workload
+///   that uses the PVC starts.
 public struct PVCRestoreAction: RunbookAction {
     public static let name = "pvc.restore"
     public static let defaultTimeout: Duration = .seconds(3600)
@@ -29,7 +31,7 @@ public struct PVCRestoreAction: RunbookAction {
     let target: Target
 
     public init(arguments: JSONValue, context: PlanContext) throws {
-        let args = try ActionArguments(arguments, action: Self.name, known: ["source", "path", "pvc", "image", "config_secret"])
+        let args = try ActionArguments(arguments, action: Self.name, known: ["source", "path", "pvc", "image", "config_secret", "data_pvc"])
         let name = try args.string("source", "a pvc-archive source name")
         let source = try context.source(name, kind: .pvcArchive, for: Self.name)
         let path = try args.optionalString("path")
@@ -42,7 +44,8 @@ public struct PVCRestoreAction: RunbookAction {
             let reference = try args.objectReference("pvc", "PersistentVolumeClaim")
             let image = try args.optionalString("image") ?? context.params["image"] ?? "drctl:local"
             let secret = try args.optionalString("config_secret") ?? "drctl-config"
-            target = .pvc(reference, job: Self.job(snapshot: bound.snapshot, pvc: reference, image: image, secret: secret))
+            let dataPVC = try args.optionalString("data_pvc")
+            target = .pvc(reference, job: Self.job(snapshot: bound.snapshot, pvc: reference, image: image, secret: secret, dataPVC: dataPVC))
         } else {
             bound = try context.bindSnapshot(source: name, kind: .pvcArchive, for: Self.name)
             if let path {
@@ -58,12 +61,12 @@ public struct PVCRestoreAction: RunbookAction {
     /// The restore Job: mounts the PVC and the config Secret, extracts into a hidden folder of
     /// the volume (extract needs an empty folder; a fresh volume may hold `lost+found`), then
     /// moves the entries up.
-    static func job(snapshot: SnapshotRecord, pvc: ObjectReference, image: String, secret: String) -> JSONValue {
+    static func job(snapshot: SnapshotRecord, pvc: ObjectReference, image: String, secret: String, dataPVC: String?) -> JSONValue {
         let staging = "/restore/.drctl-restore-\(snapshot.shortID)"
         let script = """
             set -e
             rm -rf '\(staging)'
-            drctl --config /etc/drctl/drctl.yaml snapshots extract '\(snapshot.id)' --to '\(staging)'
+            drctl snapshots extract '\(snapshot.id)' --to '\(staging)' --config /etc/drctl/drctl.yaml
             cd '\(staging)'
             for entry in * .[!.]* ..?*; do [ -e "$entry" ] || [ -L "$entry" ] || continue; rm -rf "/restore/$entry"; mv "$entry" /restore/; done
             cd / && rmdir '\(staging)'
@@ -88,12 +91,12 @@ public struct PVCRestoreAction: RunbookAction {
                             "volumeMounts": .array([
                                 .object(["name": .string("data"), "mountPath": .string("/restore")]),
                                 .object(["name": .string("drctl-config"), "mountPath": .string("/etc/drctl"), "readOnly": .bool(true)]),
-                            ]),
+                            ] + (dataPVC == nil ? [] : [.object(["name": .string("drctl-data"), "mountPath": .string("/var/lib/drctl")])])),
                         ])]),
                         "volumes": .array([
                             .object(["name": .string("data"), "persistentVolumeClaim": .object(["claimName": .string(pvc.name)])]),
                             .object(["name": .string("drctl-config"), "secret": .object(["secretName": .string(secret), "defaultMode": .int(0o400)])]),
-                        ]),
+                        ] + (dataPVC.map { [.object(["name": .string("drctl-data"), "persistentVolumeClaim": .object(["claimName": .string($0)])])] } ?? [])),
                     ]),
                 ]),
             ]),
