@@ -105,7 +105,7 @@ public struct K8sApplyAction: RunbookAction {
 
     public var plan: [String] {
         ["server-side apply (field manager drctl) of \(objects.count) object(s) from \(origin)\(namespace.map { ", default namespace \($0)" } ?? ""):"]
-            + objects.map { "  \(KubeSupport.display(withNamespace($0, namespaced: $0[path: ["metadata", "namespace"]] != nil)))" }
+            + objects.map { "  \(KubeSupport.display($0))" }
     }
 
     public var snapshots: [String] { [] }
