@@ -115,6 +115,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcoming),
+        .testTarget(
+            name: "ActionsTests", dependencies: ["Restore", "Snapshots", "DRCore", "TestSupport", "FakeKube"],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
