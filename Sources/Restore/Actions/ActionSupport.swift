@@ -177,7 +177,7 @@ enum ActionFormat {
 }
 
 /// What binding found for a snapshot-restoring action.
-struct BoundSnapshot: Sendable {
+struct ActionSnapshot: Sendable {
     var snapshot: SnapshotRecord
     /// One plan line: id, source, data time and age (the RPO of this restore).
     var summary: String
@@ -208,7 +208,7 @@ extension PlanContext {
 
     /// The newest verified snapshot of `source` at or before ``at`` (see ``SnapshotSelection``).
     /// With `needsIdentity`, an encrypted chain without an identity to decrypt it is a `.crypto` error.
-    func bindSnapshot(source: String, kind: SourceKind, for action: String, needsIdentity: Bool = true) throws -> BoundSnapshot {
+    func bindSnapshot(source: String, kind: SourceKind, for action: String, needsIdentity: Bool = true) throws -> ActionSnapshot {
         let snapshot: SnapshotRecord
         do {
             snapshot = try SnapshotSelection.newestVerified(source: source, at: at, in: workspace.catalog)
@@ -230,7 +230,7 @@ extension PlanContext {
         }
         let age = ActionFormat.age(workspace.now().timeIntervalSince(snapshot.dataTime))
         let summary = "snapshot \(snapshot.shortID) of source \(source): data time \(ISO8601.format(snapshot.dataTime)), \(age) old (the RPO of this restore)"
-        return BoundSnapshot(snapshot: snapshot, summary: summary)
+        return ActionSnapshot(snapshot: snapshot, summary: summary)
     }
 
     /// An absolute path: relative ones resolve against the runbook's folder (when the file exists

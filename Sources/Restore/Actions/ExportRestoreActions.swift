@@ -4,7 +4,7 @@ import Foundation
 /// Restores an export snapshot (`secrets` or `argocd-state`) with ``ExportApply``.
 struct ExportRestore: Sendable {
     let action: String
-    let bound: BoundSnapshot
+    let bound: ActionSnapshot
     /// `kind/namespace/name` of every object, from the catalog (names only, never values).
     let objects: [String]
 

@@ -7,7 +7,7 @@ internal import Logging
 struct GitTarget: Sendable {
     var source: String
     var path: String
-    var bound: BoundSnapshot
+    var bound: ActionSnapshot
     /// The recorded refs, HEAD included when it was recorded.
     var refs: [GitRef]
     /// Repository names (`gitops` for `/srv/gitops.git` or `git://host/gitops.git`) that

@@ -27,7 +27,7 @@ public struct PVCRestoreAction: RunbookAction {
         case pvc(ObjectReference, job: JSONValue)
     }
 
-    let bound: BoundSnapshot
+    let bound: ActionSnapshot
     let target: Target
 
     public init(arguments: JSONValue, context: PlanContext) throws {
