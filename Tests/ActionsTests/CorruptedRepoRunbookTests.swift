@@ -15,29 +15,8 @@ struct CorruptedRepoRunbookTests {
 
     func seedCluster(_ fixture: ActionFixture, repoURL: String) throws {
         try fixture.installArgo()
-        try fixture.seed("""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: gitops-git-daemon, namespace: gitops-system}
-            spec:
-              replicas: 1
-              selector: {matchLabels: {app: gitops-git-daemon}}
-              template:
-                metadata: {labels: {app: gitops-git-daemon}}
-                spec: {containers: [{name: daemon, image: alpine/git}]}
-            """)
-        for app in Self.apps {
-            try fixture.seed("""
-                apiVersion: argoproj.io/v1alpha1
-                kind: Application
-                metadata: {name: \(app), namespace: argocd}
-                spec:
-                  project: default
-                  source: {repoURL: "\(repoURL)", targetRevision: main, path: apps/\(app)}
-                  destination: {server: "https://kubernetes.default.svc", namespace: \(app)}
-                  syncPolicy: {automated: {prune: true, selfHeal: true}}
-                """)
-        }
+        try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system"))
+        for app in Self.apps { try fixture.seed(applicationYAML(app, repoURL: repoURL)) }
     }
 
     func application(_ fixture: ActionFixture, _ name: String) throws -> JSONValue? {
@@ -50,23 +29,7 @@ struct CorruptedRepoRunbookTests {
         try await withActionFixture { fixture in
             let served = "\(fixture.dir)/served"
             let repo = "\(served)/gitops.git"
-            try FileIO.createDirectory(served)
-            try git.makeGitOpsRepository(at: "\(fixture.dir)/work")
-            for app in Self.apps {
-                try git.commit("\(fixture.dir)/work", file: "apps/\(app)/deployment.yaml", content: """
-                    apiVersion: apps/v1
-                    kind: Deployment
-                    metadata: {name: \(app)}
-                    spec:
-                      replicas: 1
-                      selector: {matchLabels: {app: \(app)}}
-                      template:
-                        metadata: {labels: {app: \(app)}}
-                        spec: {containers: [{name: \(app), image: "\(app):1.0"}]}
-                    """, message: "Deploy \(app)")
-            }
-            try git("clone", "--quiet", "--bare", "\(fixture.dir)/work", repo)
-            try FileIO.atomicWrite([], to: "\(repo)/git-daemon-export-ok")
+            try makeServedGitOps(git, work: "\(fixture.dir)/work", bare: repo, apps: Self.apps)
             let daemon = try GitDaemon(base: served)
             defer { daemon.stop() }
             let url = daemon.url("gitops.git")
@@ -96,6 +59,13 @@ struct CorruptedRepoRunbookTests {
 
             // The runbook, as built into drctl, with --yes.
             let runbook = try RunbookLoader.load(name: "corrupted-repo", config: workspace.config)
+            // --plan binds everything and changes nothing, in the cluster or on disk.
+            fixture.server.clearRequests()
+            let listingBefore = FileIO.list(served)
+            let plan = try await blocking { try Planner(workspace: workspace).plan(runbook) }
+            #expect(plan.snapshots.map(\.id).contains(snapshot.id))
+            #expect(fixture.server.requests.allSatisfy { $0.method == "GET" }, "\(fixture.server.requests.map(\.method))")
+            #expect(FileIO.list(served) == listingBefore)
             let output = OutputLog()
             let result = try await blocking {
                 try Executor(workspace: workspace, confirmer: AssumeYes(), output: { output.append($0) }).run(runbook)
