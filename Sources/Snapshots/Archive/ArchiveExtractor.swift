@@ -58,7 +58,7 @@ public enum SecureExtractor {
         // `writer` makes the folders, files and links, in archive order, with libarchive's
         // secure disk writer. File writes (kernel time) overlap with decoding and hashing.
         let handle = UncheckedBox(disk)
-        let writer = BackgroundSink<DiskOperation, Void>(capacity: 64) { next in
+        let writer = BackgroundSink<DiskOperation, Void>(capacity: 16) { next in
             try DiskOperation.perform(next, on: handle.value)
         }
         var result = Result()
