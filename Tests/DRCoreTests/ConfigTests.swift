@@ -512,3 +512,55 @@ func gitLocationClassification(_ raw: String, _ expected: GitLocation) throws {
         #expect(config.file == dir + "/drctl.yaml")
     }
 }
+
+@Suite("scheduling keys")
+struct SchedulingConfigTests {
+    static let base = """
+        repository: ./repo
+        catalog: ./catalog.db
+        metrics_file: ./drctl.prom
+        on_locked: wait
+        notify: {webhook: "http://127.0.0.1:9/hook", on: [failure, rpo-breach]}
+        sources:
+          - name: wp
+            kind: pvc-archive
+            path: /mnt/wp
+            schedule: "30 2 * * *"
+            timezone: Europe/Warsaw
+            starting_deadline: 6h
+            rpo_target: 1d
+            retention: {keep_last: 3, keep_daily: 7, keep_within: 2w}
+
+        """
+
+    @Test("timezone, starting_deadline, rpo_target, retention, metrics_file, notify and on_locked parse")
+    func parses() throws {
+        try withTempDir { dir in
+            try write(Self.base, to: dir + "/drctl.yaml")
+            let config = try DRConfig.load(path: dir + "/drctl.yaml", environment: [:])
+            let scheduling = try #require(config.sources.first?.scheduling)
+            #expect(scheduling.timeZone == "Europe/Warsaw")
+            #expect(scheduling.startingDeadlineSeconds == 6 * 3600)
+            #expect(scheduling.rpoTargetSeconds == 86400)
+            #expect(scheduling.retention == RetentionPolicy(keepLast: 3, keepDaily: 7, keepWithinSeconds: 14 * 86400))
+            #expect(config.metricsFile == dir + "/drctl.prom")
+            #expect(config.notify == NotifyConfig(webhook: "http://127.0.0.1:9/hook", on: [.failure, .rpoBreach]))
+            #expect(config.onLocked == .wait)
+        }
+    }
+
+    @Test("bad values name their field")
+    func errors() throws {
+        for (from, to, field) in [
+            ("Europe/Warsaw", "Mars/Olympus", "sources[0].timezone"),
+            ("keep_last: 3", "keep_last: 0", "sources[0].retention.keep_last"),
+            ("keep_within: 2w", "keep_within: soon", "sources[0].retention.keep_within"),
+            ("starting_deadline: 6h", "starting_deadline: -1", "sources[0].starting_deadline"),
+            ("rpo-breach]", "rpo-breech]", "notify.on[1]"),
+            ("on_locked: wait", "on_locked: queue", "on_locked"),
+        ] {
+            let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
+            #expect(error.field == field, "\(to): \(error)")
+        }
+    }
+}

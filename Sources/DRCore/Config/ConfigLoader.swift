@@ -7,7 +7,7 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -116,9 +116,37 @@ extension DRConfig {
         }
         let runbooksDir = try top.path("runbooks_dir", required: false, expected: "a string (a folder of runbook files)")
         let runbookParams = try parseRunbookParams(top)
-        return DRConfig(file: file, repositories: repositories, catalog: catalog, dataDir: dataDir,
-                        encryption: encryption, cluster: cluster, sources: sources,
-                        runbooksDir: runbooksDir, runbookParams: runbookParams)
+        var config = DRConfig(file: file, repositories: repositories, catalog: catalog, dataDir: dataDir,
+                              encryption: encryption, cluster: cluster, sources: sources,
+                              runbooksDir: runbooksDir, runbookParams: runbookParams)
+        config.metricsFile = try top.path("metrics_file", required: false, expected: "a string (a .prom file for node_exporter's textfile collector)")
+        if let section = try top.mapping("notify", expected: "a mapping with `webhook` and optional `on`") {
+            try section.checkKeys(["webhook", "on"])
+            let webhook = try section.requiredString("webhook", expected: "a string (an http:// or https:// URL)")
+            guard webhook.hasPrefix("https://") || webhook.hasPrefix("http://") else {
+                throw section.ctx.error(section.entry("webhook")?.value.mark, section.field("webhook"), "expected an http:// or https:// URL")
+            }
+            var events = NotifyConfig.Event.allCases
+            if section.entry("on") != nil {
+                let known = NotifyConfig.Event.allCases.map(\.rawValue)
+                events = []
+                for (index, name) in try section.strings("on", expected: "a list of events").enumerated() {
+                    guard let event = NotifyConfig.Event(rawValue: name) else {
+                        throw section.ctx.error(section.entry("on")?.value.mark, "\(section.field("on"))[\(index)]",
+                                                "unknown event `\(name)`; known events: \(known.joined(separator: ", "))")
+                    }
+                    events.append(event)
+                }
+            }
+            config.notify = NotifyConfig(webhook: webhook, on: events)
+        }
+        if let text = try top.string("on_locked", required: false, expected: "`skip` or `wait`") {
+            guard let policy = LockPolicy(rawValue: text) else {
+                throw top.ctx.error(top.entry("on_locked")?.value.mark, "on_locked", "expected `skip` or `wait`, found `\(text)`")
+            }
+            config.onLocked = policy
+        }
+        return config
     }
 
     /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`

@@ -26,6 +26,12 @@ public struct DRConfig: Sendable {
     /// Parameter overrides per runbook: runbook name → parameter name → value
     /// (`runbook_params:`; a list value is joined with commas).
     public var runbookParams: [String: [String: String]]
+    /// Absolute path of the Prometheus textfile written after every run (`metrics_file:`).
+    public var metricsFile: String?
+    /// Where failures and RPO breaches are reported (`notify:`).
+    public var notify: NotifyConfig?
+    /// What `drctl run --due` does when another run holds the lock (`on_locked:`).
+    public var onLocked: LockPolicy = .skip
 
     /// Creates a configuration from already-validated parts.
     public init(
@@ -104,8 +110,11 @@ public struct SourceConfig: Sendable {
     public var name: String
     /// What kind of source this is; always matches ``spec``.
     public var kind: SourceKind
-    /// The schedule (a 5-field cron line or a macro such as `@daily`), shape-checked only.
+    /// The schedule (a 5-field cron line or a macro such as `@daily`); the config loader checks
+    /// its shape, `Scheduler` parses it fully.
     public var schedule: String?
+    /// Time zone, starting deadline, RPO target and retention.
+    public var scheduling = SourceScheduling()
     /// The 1-based line in the configuration file where this entry starts.
     public var line: Int
     /// The kind-specific settings.

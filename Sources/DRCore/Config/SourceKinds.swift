@@ -1,4 +1,5 @@
 internal import Yams
+import Foundation
 
 // Adding a source kind: one `SourceKind` case, one `SourceSpec` case, one spec struct with
 // its `keys` and `parse(_:)`, and one arm in each switch below.
@@ -149,9 +150,9 @@ func isDNSLabel(_ s: String) -> Bool {
     return scalars.allSatisfy { alnum($0) || $0 == "-" }
 }
 
-/// Seconds in `90`, `30s`, `10m`, `2h` or `1d`; nil when malformed.
+/// Seconds in `90`, `30s`, `10m`, `2h`, `1d`, `2w` or `1y` (365 days); nil when malformed.
 func parseDuration(_ text: String) -> Int? {
-    let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+    let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400]
     if let last = text.last, let unit = units[last], let value = Int(text.dropLast()) { return value * unit }
     return Int(text)
 }
@@ -160,7 +161,7 @@ func parseDuration(_ text: String) -> Int? {
 func parseSource(_ node: Node, index: Int, ctx: ParseContext) throws(ConfigError) -> SourceConfig {
     let path = "sources[\(index)]"
     let reader = try MappingReader(node, path: path, typeMark: node.mark, expected: "a mapping (a source with name and kind)", ctx: ctx)
-    let common = ["name", "kind", "schedule"]
+    let common = ["name", "kind", "schedule", "timezone", "starting_deadline", "rpo_target", "retention"]
     let everyKey = common + SourceKind.allCases.flatMap(\.specKeys)
     try reader.checkKeys(everyKey.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
 
@@ -186,7 +187,45 @@ func parseSource(_ node: Node, index: Int, ctx: ParseContext) throws(ConfigError
     }
 
     let spec = try kind.parseSpec(reader)
-    return SourceConfig(name: name, schedule: schedule, line: reader.mark?.line ?? node.mark?.line ?? 0, spec: spec)
+    var source = SourceConfig(name: name, schedule: schedule, line: reader.mark?.line ?? node.mark?.line ?? 0, spec: spec)
+    source.scheduling = try parseScheduling(reader)
+    return source
+}
+
+/// `timezone`, `starting_deadline`, `rpo_target` and `retention` of one source.
+func parseScheduling(_ reader: MappingReader) throws(ConfigError) -> SourceScheduling {
+    var scheduling = SourceScheduling()
+    if let zone = try reader.string("timezone", required: false, expected: "an IANA time zone name such as Europe/Warsaw") {
+        guard TimeZone(identifier: zone) != nil else {
+            throw reader.ctx.error(reader.entry("timezone")?.value.mark, reader.field("timezone"),
+                                   "unknown time zone `\(zone)`; expected an IANA name such as UTC, Europe/Warsaw or America/New_York")
+        }
+        scheduling.timeZone = zone
+    }
+    scheduling.startingDeadlineSeconds = try reader.duration("starting_deadline")
+    scheduling.rpoTargetSeconds = try reader.duration("rpo_target")
+    if let section = try reader.mapping("retention", expected: "a mapping of keep_* rules") {
+        let counts = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"]
+        try section.checkKeys(counts + ["keep_within"])
+        var values: [String: Int] = [:]
+        for key in counts {
+            guard let text = try section.string(key, required: false, expected: "a number of snapshots") else { continue }
+            guard let value = Int(text), value > 0 else {
+                throw section.ctx.error(section.entry(key)?.value.mark, section.field(key), "expected a positive number of snapshots, found `\(text)`")
+            }
+            values[key] = value
+        }
+        let policy = RetentionPolicy(
+            keepLast: values["keep_last"], keepHourly: values["keep_hourly"], keepDaily: values["keep_daily"],
+            keepWeekly: values["keep_weekly"], keepMonthly: values["keep_monthly"], keepYearly: values["keep_yearly"],
+            keepWithinSeconds: try section.duration("keep_within"))
+        guard policy != RetentionPolicy() else {
+            throw section.ctx.error(reader.entry("retention")?.value.mark, reader.field("retention"),
+                                    "an empty retention policy would keep nothing; give at least one keep_* rule, or remove `retention:` to keep everything")
+        }
+        scheduling.retention = policy
+    }
+    return scheduling
 }
 
 extension String {

@@ -164,6 +164,16 @@ struct MappingReader {
         return result
     }
 
+    /// A positive duration in seconds (`90`, `30s`, `10m`, `6h`, `7d`, `2w`, `1y`); `nil` when absent.
+    func duration(_ key: String) throws(ConfigError) -> Int? {
+        let expected = "a duration such as 30m, 6h, 7d, 2w or 1y"
+        guard let text = try string(key, required: false, expected: expected) else { return nil }
+        guard let seconds = parseDuration(text), seconds > 0 else {
+            throw ctx.error(entry(key)?.value.mark, field(key), "expected \(expected), found `\(text)`")
+        }
+        return seconds
+    }
+
     /// A boolean (`true` or `false`); `nil` when absent.
     func bool(_ key: String) throws(ConfigError) -> Bool? {
         guard let entry = entry(key) else { return nil }
