@@ -2,6 +2,7 @@ import ArgumentParser
 import DRCore
 import Foundation
 import Logging
+import Scheduler
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -28,7 +29,9 @@ struct GlobalOptions: ParsableArguments {
         let path = try ConfigLocator.locate(
             explicit: config, environment: environment.variables,
             currentDirectory: FileManager.default.currentDirectoryPath)
-        return try DRConfig.load(path: path, environment: environment.variables)
+        let config = try DRConfig.load(path: path, environment: environment.variables)
+        try ScheduleValidation.validate(config)
+        return config
     }
 
     /// The workspace (catalog, repository, keys) of the config.

@@ -24,11 +24,6 @@ struct DrillCommand: ReservedCommand {
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
 }
 
-struct ScheduleCommand: ReservedCommand {
-    static let configuration = reserved("schedule", "Inspect schedules.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-}
-
 struct VerifyCommand: ReservedCommand {
     static let configuration = reserved("verify", "Verify stored snapshots.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
