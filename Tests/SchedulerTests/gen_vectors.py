@@ -172,13 +172,17 @@ DST_CASES = [
     ("Europe/Warsaw", datetime(2026, 10, 24, 18, 0, tzinfo=timezone.utc), datetime(2026, 10, 26, 6, 0, tzinfo=timezone.utc)),
     ("America/New_York", datetime(2026, 3, 7, 23, 0, tzinfo=timezone.utc), datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)),
     ("America/New_York", datetime(2026, 10, 31, 23, 0, tzinfo=timezone.utc), datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)),
+    ("America/Santiago", datetime(2026, 4, 4, 18, 0, tzinfo=timezone.utc), datetime(2026, 4, 6, 6, 0, tzinfo=timezone.utc)),
+    ("America/Santiago", datetime(2026, 9, 5, 18, 0, tzinfo=timezone.utc), datetime(2026, 9, 7, 6, 0, tzinfo=timezone.utc)),
+    # Samoa skipped 2011-12-30 (24 hours forward): a clock correction to cronie, no DST rule.
+    ("Pacific/Apia", datetime(2011, 12, 29, 0, 0, tzinfo=timezone.utc), datetime(2011, 12, 31, 12, 0, tzinfo=timezone.utc)),
     ("Australia/Lord_Howe", datetime(2026, 4, 4, 8, 0, tzinfo=timezone.utc), datetime(2026, 4, 5, 20, 0, tzinfo=timezone.utc)),
 ]
 
 DST_EXPRESSIONS = [
     "30 2 * * *", "0 2 * * *", "59 2 * * *", "0,30 2 * * *", "30 1 * * *", "0 3 * * *", "*/30 * * * *",
     "0 * * * *", "15 * * * *", "*/15 2 * * *", "30 */1 * * *", "0 1-3 * * *", "@hourly", "@daily", "45 1 * * *",
-    "30 2 * * sun", "0 0 * * *",
+    "30 2 * * sun", "0 0 * * *", "30 0 * * *", "30 12 * * *", "0 23 * * *",
 ]
 
 

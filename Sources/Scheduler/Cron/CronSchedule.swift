@@ -127,8 +127,10 @@ public struct CronSchedule: Sendable, Equatable {
 
     // MARK: - Wall clock to instants (cronie's DST rules)
 
-    /// Clock changes of more than this are corrections, not DST: cronie applies no special rule.
-    static let largeJump = 3 * 3600
+    /// cronie treats a forward jump of three hours or more, or a backward jump of more than
+    /// three hours (and a minute), as a clock correction and applies no DST rule.
+    static let largeForward = 3 * 3600
+    static let largeBackward = 3 * 3600 + 60
 
     /// The instants a matching wall minute fires at, and the earliest and latest instants
     /// that wall minute maps to (a gap maps to the end of the gap).
@@ -138,14 +140,14 @@ public struct CronSchedule: Sendable, Equatable {
         let solutions = offsets.map { wall - $0 }.filter { offset(at: $0) == wall - $0 }.sorted()
         if let first = solutions.first, let last = solutions.last {
             // Repeated hour: fixed-time jobs run in the first pass only.
-            let once = !isWildcard && last - first <= Self.largeJump
+            let once = !isWildcard && last - first <= Self.largeBackward
             return (once ? [first] : solutions, first, last)
         }
         // Skipped hour: fixed-time jobs run as soon as the clock has jumped.
         guard let low = offsets.min(), let high = offsets.max(),
               let end = gapEnd(wall: wall, from: wall - high, to: wall - low)
         else { return ([], nil, nil) }
-        let runs = !isWildcard && high - low <= Self.largeJump
+        let runs = !isWildcard && high - low < Self.largeForward
         return (runs ? [end] : [], end, end)
     }
 
