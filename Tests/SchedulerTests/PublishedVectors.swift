@@ -121,4 +121,11 @@ let documentedDSTVectors: [CronVector] = [
     CronVector("30 2 * * *", "America/New_York", "2026-11-01T00:00:00-04:00", ["2026-11-01T02:30:00-05:00"]),
     CronVector("*/30 * * * *", "America/New_York", "2026-11-01T00:45:00-04:00", ["2026-11-01T01:00:00-04:00", "2026-11-01T01:30:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T01:30:00-05:00", "2026-11-01T02:00:00-05:00"]),
     CronVector("30 1 * * *", "America/New_York", "2026-11-01T01:45:00-05:00", ["2026-11-02T01:30:00-05:00"], previous: "2026-11-01T01:30:00-04:00"),
+    // A skipped match and a match of the first minute after the jump make one run.
+    CronVector("0 2,3 * * *", "Europe/Warsaw", "2026-03-29T00:00:00+01:00", ["2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00"]),
+    // Midnight changes in America/Santiago.
+    CronVector("@daily", "America/Santiago", "2026-09-05T12:00:00-04:00", ["2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00"]),
+    CronVector("@daily", "America/Santiago", "2026-04-04T12:00:00-03:00", ["2026-04-05T00:00:00-04:00", "2026-04-06T00:00:00-04:00"]),
+    // Samoa skipped 2011-12-30: a clock correction, not DST, so nothing runs for that day.
+    CronVector("30 12 * * *", "Pacific/Apia", "2011-12-29T13:00:00-10:00", ["2011-12-31T12:30:00+14:00"], previous: "2011-12-29T12:30:00-10:00"),
 ]
