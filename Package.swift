@@ -118,6 +118,9 @@ let package = Package(
         .testTarget(
             name: "ActionsTests", dependencies: ["Restore", "Snapshots", "DRCore", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
+        .testTarget(
+            name: "PruneTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
