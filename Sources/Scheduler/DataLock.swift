@@ -11,7 +11,7 @@ import Foundation
 /// its holder exits or dies, so a crashed holder never leaves a stale lock. Manual
 /// `drctl backup` does not take it: prune's garbage collection is safe against such a
 /// backup by its write-time rule instead (docs/SCHEDULING.md, "Retention and prune").
-public final class DataLock: @unchecked Sendable {
+public final class DataLock {
     /// The lock file.
     public let path: String
     private var fd: Int32

@@ -225,3 +225,50 @@ struct PruneTests {
         }
     }
 }
+
+@Suite("prune safety")
+struct PruneSafetyTests {
+    @Test("an object written again after the cutoff survives deletion; an older one goes")
+    func rewrittenObjectSurvives() throws {
+        try withTemporaryDirectory { dir in
+            let store = try LocalRepository.create(name: "default", root: "\(dir)/repo")
+            func put(_ text: String) throws -> StoredObject {
+                try store.write(type: .data) { emit in try Array(text.utf8).withUnsafeBytes { try emit($0) } }
+            }
+            let old = try put("old")
+            #expect(try store.delete(.data, sha256: old.sha256, ifWrittenBefore: Date().addingTimeInterval(60)))
+            #expect(store.size(of: .data, sha256: old.sha256) == nil)
+
+            let cutoff = Date().addingTimeInterval(-60)
+            let fresh = try put("fresh")
+            #expect(try store.delete(.data, sha256: fresh.sha256, ifWrittenBefore: cutoff) == false)
+            #expect(store.size(of: .data, sha256: fresh.sha256) == fresh.size)
+            #expect(FileIO.list("\(dir)/repo/tmp").isEmpty, "nothing is left aside")
+            #expect(try store.delete(.data, sha256: "0000", ifWrittenBefore: Date()), "an absent object is gone")
+        }
+    }
+
+    @Test("the catalog refuses to forget the parent of a snapshot that stays, and changes nothing")
+    func catalogRefusesBrokenChain() throws {
+        try withTemporaryDirectory { dir in
+            let git = try GitFixture()
+            let repo = "\(dir)/gitops"
+            try git.makeGitOpsRepository(at: repo)
+            let workspace = try makeWorkspace(
+                in: "\(dir)/drctl", sourcesYAML: "  - name: gitops\n    kind: git-bundle\n    repo: \(repo)\n", encrypt: false)
+            _ = try Backup.run(workspace)
+            try git.commit(repo, file: "x.yaml", content: "x: 1\n", message: "x")
+            _ = try Backup.run(workspace)
+            let snapshots = try workspace.catalog.snapshots()
+            #expect(snapshots.map(\.level) == [.full, .incremental])
+            let objects = try workspace.catalog.allObjects()
+            #expect(throws: DRError.self) { try workspace.catalog.forget([snapshots[0].id], dryRun: false) }
+            #expect(try workspace.catalog.snapshots() == snapshots)
+            #expect(try workspace.catalog.allObjects() == objects)
+            // Forgetting the whole chain is fine: children go before parents.
+            let garbage = try workspace.catalog.forget(snapshots.map(\.id), dryRun: false)
+            #expect(try workspace.catalog.snapshots().isEmpty)
+            #expect(Set(garbage) == Set(objects))
+        }
+    }
+}
