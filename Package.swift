@@ -121,6 +121,9 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests", dependencies: ["Scheduler", "DRCore", "TestSupport"], exclude: ["gen_vectors.py"],
             swiftSettings: upcoming),
+        .testTarget(
+            name: "PruneTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

@@ -29,11 +29,6 @@ struct VerifyCommand: ReservedCommand {
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
 }
 
-struct PruneCommand: ReservedCommand {
-    static let configuration = reserved("prune", "Apply retention and collect garbage.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-}
-
 struct StatusCommand: ReservedCommand {
     static let configuration = reserved("status", "Show RPO and last runs.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []

@@ -170,6 +170,38 @@ public struct LocalRepository: ObjectStore {
     }
 }
 
+extension LocalRepository {
+    public func modificationDate(of type: ObjectType, sha256: String) -> Date? {
+        var info = stat()
+        guard stat(path(type, sha256), &info) == 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// Moves the object aside first, then checks its write time: a backup that renames a
+    /// fresh copy into place meanwhile either lands after the move (its copy stays) or
+    /// before it (the moved copy is young and goes back).
+    public func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool {
+        let file = path(type, sha256)
+        try FileIO.createDirectory("\(root)/tmp", mode: 0o700)
+        let aside = "\(root)/tmp/\(FileIO.randomHex(12)).gc"
+        guard Glibc.rename(file, aside) == 0 else {
+            if errno == ENOENT { return true }
+            throw DRError(.io, "cannot move \(file) aside for deletion", cause: POSIXError.current)
+        }
+        var info = stat()
+        let written = stat(aside, &info) == 0
+            ? Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9) : nil
+        if let written, written >= cutoff {
+            if FileIO.exists(file) { FileIO.remove(aside) } else { try FileIO.rename(aside, to: file) }
+            return false
+        }
+        guard unlink(aside) == 0 || errno == ENOENT else {
+            throw DRError(.io, "cannot delete \(aside)", cause: POSIXError.current)
+        }
+        return true
+    }
+}
+
 /// Reads an object file, hashing as it goes; verifies at end of file.
 final class LocalObjectStream: ObjectInputStream {
     private var fd: Int32

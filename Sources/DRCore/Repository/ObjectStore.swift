@@ -1,3 +1,5 @@
+public import Foundation
+
 /// What an object holds; decides its place in the repository.
 public enum ObjectType: String, Sendable, Codable, CaseIterable {
     /// Snapshot data (bundles, archives, exports): `objects/ab/<sha256>`.
@@ -53,6 +55,23 @@ public protocol ObjectStore: Sendable {
 
     /// Deletes an object (used by prune only).
     func delete(_ type: ObjectType, sha256: String) throws
+
+    /// When an object's file was last written, or nil when it is absent or the store cannot tell.
+    func modificationDate(of type: ObjectType, sha256: String) -> Date?
+
+    /// Deletes an object unless it was written at or after `cutoff` (a concurrent backup
+    /// writing it again); true when it is gone. Prune's garbage collection uses this.
+    func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool
+}
+
+extension ObjectStore {
+    public func modificationDate(of type: ObjectType, sha256: String) -> Date? { nil }
+
+    public func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool {
+        if let written = modificationDate(of: type, sha256: sha256), written >= cutoff { return false }
+        try delete(type, sha256: sha256)
+        return true
+    }
 }
 
 /// Bytes pulled from an object. `read` returns 0 only at the end, after verification.
