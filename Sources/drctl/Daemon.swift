@@ -21,6 +21,11 @@ struct DaemonCommand: ParsableCommand {
 
     func run() throws {
         let control = DaemonControl()
+        // A supervisor may start us with these blocked (the mask is inherited); they must arrive.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&mask, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         var sources: [any DispatchSourceSignal] = []
         for (signalNumber, stop) in [(SIGTERM, true), (SIGINT, true), (SIGHUP, false)] {
             signal(signalNumber, SIG_IGN)

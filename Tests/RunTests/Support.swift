@@ -3,6 +3,10 @@ import Foundation
 import Scheduler
 import TestSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A settable clock for simulated time.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
@@ -96,7 +100,7 @@ final class WebhookServer {
             Thread.sleep(forTimeInterval: 0.05)
         }
         guard let found else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw DRError(.failed, "the test webhook server did not start")
         }
         port = found
@@ -112,8 +116,9 @@ final class WebhookServer {
         }
     }
 
+    /// SIGKILL: the test runner's blocked signal mask is inherited, so SIGTERM may never arrive.
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
