@@ -158,6 +158,56 @@ struct DueRunsTests {
         }
     }
 
+    @Test("a reload request re-opens the workspace before the next pass")
+    func daemonReload() throws {
+        try withTemporaryDirectory { dir in
+            try makeVolume("\(dir)/vol")
+            let clock = TestClock("2026-06-01T00:15:00Z")
+            let workspace = try clockedWorkspace(dir, clock: clock, sources: volumeSource("vol", path: "\(dir)/vol"))
+            let control = DaemonControl()
+            var opens = 0
+            var wakes = 0
+            let daemon = Daemon(open: { opens += 1; return workspace }, control: control, logger: testLogger) { date in
+                wakes += 1
+                if wakes == 1 {
+                    control.requestReload()
+                    return .reload
+                }
+                clock.set(date)
+                control.requestStop()
+                return .deadline
+            }
+            try daemon.run()
+            #expect(opens == 2)
+            #expect(!control.takeReload(), "the request was consumed")
+        }
+    }
+
+    @Test("a waiting lock is granted when the holder releases it")
+    func lockWait() throws {
+        try withTemporaryDirectory { dir in
+            guard case .acquired(let first) = try RunLock.acquire(dataDir: dir, wait: false) else {
+                Issue.record("the lock should be free")
+                return
+            }
+            guard case .busy = try RunLock.acquire(dataDir: dir, wait: false) else {
+                Issue.record("a second acquisition must see the lock busy")
+                return
+            }
+            let granted = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                if case .acquired(let second) = try? RunLock.acquire(dataDir: dir, wait: true) {
+                    granted.signal()
+                    second.release()
+                }
+            }
+            thread.start()
+            #expect(granted.wait(timeout: .now() + 0.3) == .timedOut, "still held")
+            first.release()
+            #expect(granted.wait(timeout: .now() + 10) == .success)
+        }
+    }
+
     @Test("metrics render with HELP and TYPE lines and the failure counter")
     func metricsRender() throws {
         var history = SourceHistory(source: "vol")
