@@ -38,6 +38,37 @@ public struct DueReport: Sendable, Codable {
     public var skippedLocked: Bool
     /// Whether everything due succeeded (skipped-late sources do not count as failures).
     public var succeeded: Bool { outcomes.allSatisfy(\.succeeded) }
+
+    private enum CodingKeys: String, CodingKey {
+        case decisions, runID, outcomes, lockedBy, skippedLocked, succeeded
+    }
+
+    public init(decisions: [DueDecision], runID: Int64?, outcomes: [BackupOutcome], lockedBy: Int32?, skippedLocked: Bool) {
+        self.decisions = decisions
+        self.runID = runID
+        self.outcomes = outcomes
+        self.lockedBy = lockedBy
+        self.skippedLocked = skippedLocked
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        decisions = try container.decode([DueDecision].self, forKey: .decisions)
+        runID = try container.decodeIfPresent(Int64.self, forKey: .runID)
+        outcomes = try container.decode([BackupOutcome].self, forKey: .outcomes)
+        lockedBy = try container.decodeIfPresent(Int32.self, forKey: .lockedBy)
+        skippedLocked = try container.decode(Bool.self, forKey: .skippedLocked)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(decisions, forKey: .decisions)
+        try container.encodeIfPresent(runID, forKey: .runID)
+        try container.encode(outcomes, forKey: .outcomes)
+        try container.encodeIfPresent(lockedBy, forKey: .lockedBy)
+        try container.encode(skippedLocked, forKey: .skippedLocked)
+        try container.encode(succeeded, forKey: .succeeded)
+    }
 }
 
 /// Due computation and execution for scheduled sources.

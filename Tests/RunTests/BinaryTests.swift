@@ -33,7 +33,10 @@ struct BinaryTests {
             let (results, failures) = collected.values
             #expect(failures.isEmpty)
             #expect(results.count == 2)
-            for result in results { #expect(result.status == 0, "\(result.stderr)") }
+            for result in results {
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stdoutText.contains("\"succeeded\" : true"), "\(result.stdoutText)")
+            }
             for source in ["a", "b"] {
                 #expect(try workspace.catalog.snapshots(source: source).count == 1, "\(source) backed up once")
             }
