@@ -1,6 +1,6 @@
 internal import CCurl
 public import DRCore
-public import Foundation
+import Foundation
 public import Logging
 
 /// Posts events to the `notify:` webhook: a JSON object with a Slack-compatible `text` plus

@@ -1,5 +1,5 @@
 internal import DRCore
-public import Foundation
+import Foundation
 
 #if canImport(Glibc)
 import Glibc

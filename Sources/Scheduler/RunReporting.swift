@@ -1,5 +1,5 @@
 public import DRCore
-public import Foundation
+import Foundation
 internal import Logging
 public import Snapshots
 

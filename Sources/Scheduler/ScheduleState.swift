@@ -1,4 +1,4 @@
-public import DRCore
+internal import DRCore
 public import Foundation
 
 /// Scheduler facts the catalog has no place for: runs skipped past `starting_deadline`,
