@@ -65,7 +65,11 @@ let package = Package(
         ),
         .target(
             name: "Scheduler",
-            dependencies: ["DRCore", "Snapshots", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DRCore", "Snapshots", "CCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         .executableTarget(
@@ -123,6 +127,9 @@ let package = Package(
             swiftSettings: upcoming),
         .testTarget(
             name: "PruneTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
+            swiftSettings: upcoming),
+        .testTarget(
+            name: "RunTests", dependencies: ["Scheduler", "Snapshots", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],

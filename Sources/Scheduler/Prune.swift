@@ -173,8 +173,9 @@ public enum Prune {
     /// Runs a prune: takes the data folder's lock, decides, forgets (one catalog
     /// transaction), then deletes the repository files of objects nothing references.
     public static func run(_ workspace: Workspace, options: PruneOptions = PruneOptions()) throws -> PruneReport {
-        guard let lock = try DataLock.acquire(dataDir: workspace.config.dataDir, wait: options.waitForLock) else {
-            throw DRError(.refused, "another drctl (a `run --due` or a prune) holds \(DataLock.path(dataDir: workspace.config.dataDir))",
+        guard case .acquired(let lock) = try RunLock.acquire(dataDir: workspace.config.dataDir, wait: options.waitForLock) else {
+            let holder = RunLock.holder(dataDir: workspace.config.dataDir).map { " (pid \($0))" } ?? ""
+            throw DRError(.refused, "another drctl (a `run --due`, the daemon or a prune)\(holder) holds \(RunLock.path(dataDir: workspace.config.dataDir))",
                           hint: "try again when it has finished, or pass --wait")
         }
         defer { lock.release() }

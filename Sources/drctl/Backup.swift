@@ -1,6 +1,7 @@
 import ArgumentParser
 import DRCore
 import Foundation
+import Scheduler
 import Snapshots
 
 struct BackupCommand: ParsableCommand {
@@ -24,6 +25,7 @@ struct BackupCommand: ParsableCommand {
         let workspace = try global.openWorkspace()
         let options = BackupOptions(rehash: rehash, progress: json ? nil : ProgressLine.make())
         let (_, outcomes) = try Backup.run(workspace, sources: sources, options: options)
+        RunReporting.afterRun(workspace, outcomes: outcomes, notifier: Notifier.make(workspace.config, logger: workspace.logger))
         if json {
             try Terminal.json(outcomes)
         } else {

@@ -12,7 +12,7 @@ struct Drctl: ParsableCommand {
         subcommands: [
             InitCommand.self, BackupCommand.self, SnapshotsCommand.self, KeygenCommand.self,
             RestoreCommand.self, DrillCommand.self, ScheduleCommand.self, VerifyCommand.self,
-            PruneCommand.self, StatusCommand.self, CatalogCommand.self,
+            PruneCommand.self, StatusCommand.self, CatalogCommand.self, RunCommand.self, DaemonCommand.self,
         ]
     )
 

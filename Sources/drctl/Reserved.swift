@@ -29,11 +29,6 @@ struct VerifyCommand: ReservedCommand {
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
 }
 
-struct StatusCommand: ReservedCommand {
-    static let configuration = reserved("status", "Show RPO and last runs.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-}
-
 struct CatalogCommand: ReservedCommand {
     static let configuration = reserved("catalog", "Back up and recover the catalog.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
