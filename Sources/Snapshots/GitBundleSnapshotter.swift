@@ -64,8 +64,14 @@ public struct GitBundleSnapshotter: Snapshotter {
 
         // 2. Choose the level.
         let previousRefs = try previous.map { try workspace.catalog.refs(of: $0.id) } ?? []
-        let decision = try Self.level(previous: previous, previousRefs: previousRefs, current: refs, mirror: mirror,
+        var decision = try Self.level(previous: previous, previousRefs: previousRefs, current: refs, mirror: mirror,
                                       git: git, workspace: workspace)
+        if case .full = decision {
+            // Already a full bundle.
+        } else if let previous, case .gitBundle(let spec) = source.spec,
+                  let reason = spec.fullEvery?.reason(chain: try workspace.catalog.chain(to: previous.id), now: workspace.now()) {
+            decision = .full(reason: reason)
+        }
         if case .unchanged = decision, let previous {
             return SnapshotDraft(
                 level: .incremental, parentID: previous.id, dataTime: dataTime, objects: [], refs: refs, meta: meta,

@@ -23,6 +23,17 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try global.openWorkspace()
+        // One run at a time per data folder: wait for a scheduled run, the daemon or a prune.
+        let dataDir = workspace.config.dataDir
+        var acquisition = try RunLock.acquire(dataDir: dataDir, wait: false)
+        if case .busy(let holder) = acquisition {
+            Terminal.warning("waiting for another drctl\(holder.map { " (pid \($0))" } ?? "") to release \(RunLock.path(dataDir: dataDir))")
+            acquisition = try RunLock.acquire(dataDir: dataDir, wait: true)
+        }
+        guard case .acquired(let lock) = acquisition else {
+            throw DRError(.refused, "could not take the lock \(RunLock.path(dataDir: dataDir))")
+        }
+        defer { lock.release() }
         let options = BackupOptions(rehash: rehash, progress: json ? nil : ProgressLine.make())
         let (_, outcomes) = try Backup.run(workspace, sources: sources, options: options)
         RunReporting.afterRun(workspace, outcomes: outcomes, notifier: Notifier.make(workspace.config, logger: workspace.logger))

@@ -72,6 +72,24 @@ struct GitBundleTests {
         }
     }
 
+    @Test("full_every: N starts a new chain after N incrementals, also for an unchanged repository")
+    func fullEvery() throws {
+        try withTemporaryDirectory { dir in
+            let repo = "\(dir)/gitops"
+            try git.makeGitOpsRepository(at: repo)
+            let workspace = try makeWorkspace(in: "\(dir)/drctl", sourcesYAML: sources(repo) + "    full_every: 2\n")
+            var levels: [SnapshotLevel] = []
+            for index in 0..<4 {
+                if index == 1 { try git.commit(repo, file: "README.md", content: "x\n", message: "change") }
+                levels.append(try #require(try backupOne(workspace).snapshot).level)
+            }
+            #expect(levels == [.full, .incremental, .incremental, .full])
+            let newest = try #require(try workspace.catalog.latestSnapshot(source: "gitops"))
+            _ = try Extract.snapshot(newest.id, to: "\(dir)/out", in: workspace)
+            #expect(try git.refs("\(dir)/out") == git.refs(repo))
+        }
+    }
+
     @Test("a force-push between snapshots gives a full snapshot that still extracts")
     func rewrittenHistoryIsFull() throws {
         try withTemporaryDirectory { dir in

@@ -173,6 +173,9 @@ public struct GitBundleSourceConfig: Sendable, Equatable {
     public var repo: GitLocation
     /// Absolute path the repository is restored to, if configured.
     public var restorePath: String?
+    /// When to start a new chain with a full bundle (`full_every:`); nil chains until a
+    /// history rewrite. Needed for retention to be able to forget old bundles.
+    public var fullEvery: FullEvery?
 
     /// Creates git-bundle settings.
     public init(repo: GitLocation, restorePath: String? = nil) {

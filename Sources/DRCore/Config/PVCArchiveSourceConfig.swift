@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Settings of a `pvc-archive` source: a directory tree archived as pax tar + zstd.
 public struct PVCArchiveSourceConfig: Sendable, Equatable {
     /// The mounted volume (absolute, standardized path).
@@ -41,9 +43,25 @@ public struct PVCArchiveSourceConfig: Sendable, Equatable {
         }
     }
 
-    /// `full_every: N` (after N incrementals) or `full_every: Nd` (when the last full is N days old).
-    public enum FullEvery: Sendable, Equatable {
-        case incrementals(Int)
-        case days(Int)
+    public typealias FullEvery = DRCore.FullEvery
+}
+
+/// `full_every: N` (after N incrementals) or `full_every: Nd` (when the last full is N days
+/// old): when a source starts a new chain (volume archives, git bundles).
+public enum FullEvery: Sendable, Equatable {
+    case incrementals(Int)
+    case days(Int)
+
+    /// Why `chain` (full first) must end with a new full at `now`, or nil.
+    public func reason(chain: [SnapshotRecord], now: Date) -> String? {
+        guard let full = chain.first else { return nil }
+        switch self {
+        case .incrementals(let count) where chain.count - 1 >= count:
+            return "full_every: \(count) incrementals reached"
+        case .days(let days) where now.timeIntervalSince(full.dataTime) >= Double(days) * 86400:
+            return "full_every: last full is older than \(days) days"
+        default:
+            return nil
+        }
     }
 }

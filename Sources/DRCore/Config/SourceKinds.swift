@@ -27,7 +27,7 @@ extension SourceKind {
 }
 
 extension GitBundleSourceConfig {
-    static let keys = ["repo", "restore_path"]
+    static let keys = ["repo", "restore_path", "full_every"]
 
     static func parse(_ reader: MappingReader) throws(ConfigError) -> GitBundleSourceConfig {
         let expected = "a string (a local path or a git URL)"
@@ -39,7 +39,9 @@ extension GitBundleSourceConfig {
             repo = .path(try resolvePath(raw, field: reader.field("repo"), mark: reader.entry("repo")?.value.mark, ctx: reader.ctx))
         }
         let restorePath = try reader.path("restore_path", required: false)
-        return GitBundleSourceConfig(repo: repo, restorePath: restorePath)
+        var config = GitBundleSourceConfig(repo: repo, restorePath: restorePath)
+        config.fullEvery = try parseFullEvery(reader)
+        return config
     }
 }
 
@@ -63,18 +65,7 @@ extension PVCArchiveSourceConfig {
             hooks.pre = try parseHooks(hooksReader, "pre")
             hooks.post = try parseHooks(hooksReader, "post")
         }
-        var fullEvery: FullEvery?
-        if let text = try reader.string("full_every", required: false, expected: "a number of incrementals (7) or of days (30d)") {
-            let field = reader.field("full_every")
-            let mark = reader.entry("full_every")?.value.mark
-            if text.hasSuffix("d"), let days = Int(text.dropLast()), days > 0 {
-                fullEvery = .days(days)
-            } else if let count = Int(text), count > 0 {
-                fullEvery = .incrementals(count)
-            } else {
-                throw reader.ctx.error(mark, field, "expected a positive number of incrementals (`7`) or of days (`30d`), found `\(text)`")
-            }
-        }
+        let fullEvery = try parseFullEvery(reader)
         return PVCArchiveSourceConfig(path: path, exclude: exclude, hooks: hooks, fullEvery: fullEvery)
     }
 
@@ -140,6 +131,17 @@ extension ArgoStateSourceConfig {
         }
         return ArgoStateSourceConfig(namespace: namespace)
     }
+}
+
+/// `full_every:` — a number of incrementals (`7`) or of days (`30d`); nil when absent.
+func parseFullEvery(_ reader: MappingReader) throws(ConfigError) -> FullEvery? {
+    guard let text = try reader.string("full_every", required: false, expected: "a number of incrementals (7) or of days (30d)") else {
+        return nil
+    }
+    if text.hasSuffix("d"), let days = Int(text.dropLast()), days > 0 { return .days(days) }
+    if let count = Int(text), count > 0 { return .incrementals(count) }
+    throw reader.ctx.error(reader.entry("full_every")?.value.mark, reader.field("full_every"),
+                           "expected a positive number of incrementals (`7`) or of days (`30d`), found `\(text)`")
 }
 
 /// An RFC 1123 label: what Kubernetes accepts as a namespace name.

@@ -145,14 +145,7 @@ public struct VolumeSnapshotter: Snapshotter {
     ) throws -> String? {
         guard let previous else { return "first snapshot" }
         let chain = try workspace.catalog.chain(to: previous.id)
-        switch spec.fullEvery {
-        case .incrementals(let count) where chain.count - 1 >= count:
-            return "full_every: \(count) incrementals reached"
-        case .days(let days) where workspace.now().timeIntervalSince(chain[0].dataTime) >= Double(days) * 86400:
-            return "full_every: last full is older than \(days) days"
-        default:
-            break
-        }
+        if let reason = spec.fullEvery?.reason(chain: chain, now: workspace.now()) { return reason }
         if let missing = try workspace.firstMissingObject(in: chain) {
             workspace.logger.warning("snapshot \(missing.snapshot.shortID) lost object \(missing.sha256); taking a full archive")
             return "previous chain is broken"
