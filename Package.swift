@@ -67,7 +67,6 @@ let package = Package(
             name: "Scheduler",
             dependencies: [
                 "DRCore", "Snapshots", "CCurl",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming

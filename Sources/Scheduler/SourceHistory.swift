@@ -1,6 +1,5 @@
 public import DRCore
 public import Foundation
-internal import GRDB
 
 /// What the catalog says about one source's runs and snapshots.
 public struct SourceHistory: Sendable, Codable, Equatable {
@@ -31,43 +30,26 @@ public struct SourceHistory: Sendable, Codable, Equatable {
         recoveryPoint.map { max(0, now.timeIntervalSince($0)) }
     }
 
-    /// Reads the history of `sources` from the catalog (a read-only connection; attempts
-    /// still `running` count as neither success nor failure).
+    /// Reads the history of `sources` from the catalog (attempts still `running` count as
+    /// neither success nor failure).
     public static func load(_ workspace: Workspace, sources: [String]) throws -> [String: SourceHistory] {
         var result: [String: SourceHistory] = [:]
         for name in sources { result[name] = SourceHistory(source: name) }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(30)
-        let rows: [Row]
-        do {
-            let queue = try DatabaseQueue(path: workspace.catalog.path, configuration: configuration)
-            rows = try queue.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT s.name, a.status, a.started_at, a.finished_at, a.error
-                    FROM source_attempt a JOIN source s ON s.id = a.source_id ORDER BY a.id
-                    """)
-            }
-        } catch {
-            throw DRError(.io, "cannot read run history from \(workspace.catalog.path)", cause: error)
-        }
-        for row in rows {
-            let name: String = row[0]
-            guard var entry = result[name] else { continue }
-            let status: String = row[1]
-            let started = (row[2] as String?).flatMap(ISO8601.parse)
-            let finished = (row[3] as String?).flatMap(ISO8601.parse)
-            switch status {
-            case RunStatus.succeeded.rawValue:
-                entry.lastSuccess = started
-                if let started, let finished { entry.lastDurationSeconds = finished.timeIntervalSince(started) }
-            case RunStatus.failed.rawValue:
-                entry.lastFailure = started
-                entry.lastError = row[4]
+        for attempt in try workspace.catalog.attempts(sources: sources) {
+            guard var entry = result[attempt.source] else { continue }
+            switch attempt.status {
+            case .succeeded:
+                entry.lastSuccess = attempt.startedAt
+                if let started = attempt.startedAt, let finished = attempt.finishedAt {
+                    entry.lastDurationSeconds = finished.timeIntervalSince(started)
+                }
+            case .failed:
+                entry.lastFailure = attempt.startedAt
+                entry.lastError = attempt.error
                 entry.failures += 1
             default: break
             }
-            result[name] = entry
+            result[attempt.source] = entry
         }
         for snapshot in try workspace.catalog.snapshots() {
             guard var entry = result[snapshot.source] else { continue }

@@ -67,18 +67,31 @@ extension Catalog {
 
     /// The attempts of a run, in order.
     public func attempts(run: Int64) throws -> [AttemptRecord] {
+        try attempts(where: "a.run_id = ?", arguments: [run])
+    }
+
+    /// Every attempt of the named sources (all sources when nil), oldest first.
+    public func attempts(sources: [String]? = nil) throws -> [AttemptRecord] {
+        guard let sources else { return try attempts(where: "1", arguments: []) }
+        guard !sources.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: sources.count).joined(separator: ", ")
+        return try attempts(where: "s.name IN (\(marks))", arguments: StatementArguments(sources))
+    }
+
+    private func attempts(where condition: String, arguments: StatementArguments) throws -> [AttemptRecord] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.id, a.run_id, s.name, a.status, a.error, a.snapshot_id
+                    SELECT a.id, a.run_id, s.name, a.status, a.error, a.snapshot_id, a.started_at, a.finished_at
                     FROM source_attempt a JOIN source s ON s.id = a.source_id
-                    WHERE a.run_id = ? ORDER BY a.id
-                    """, arguments: [run]
+                    WHERE \(condition) ORDER BY a.id
+                    """, arguments: arguments
             ).map { row in
                 AttemptRecord(
                     id: row[0], runID: row[1], source: row[2], status: RunStatus(rawValue: row[3]) ?? .failed,
-                    error: row[4], snapshotID: row[5])
+                    error: row[4], snapshotID: row[5], startedAt: (row[6] as String?).flatMap(ISO8601.parse),
+                    finishedAt: (row[7] as String?).flatMap(ISO8601.parse))
             }
         }
     }

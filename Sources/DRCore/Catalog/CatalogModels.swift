@@ -99,4 +99,6 @@ public struct AttemptRecord: Sendable, Codable {
     public var status: RunStatus
     public var error: String?
     public var snapshotID: String?
+    public var startedAt: Date?
+    public var finishedAt: Date?
 }
