@@ -1,4 +1,4 @@
-internal import Yams
+package import Yams
 
 /// Shared state of one parse: the file, the base directory for relative paths, the environment.
 struct ParseContext {
@@ -17,12 +17,12 @@ func fieldPath(_ parent: String, _ key: String) -> String {
 }
 
 /// The resolved tag name of a node (plain scalars resolved with the default resolver).
-func tagName(_ node: Node) -> Tag.Name {
+package func tagName(_ node: Node) -> Tag.Name {
     Tag.Name(rawValue: node.tag.rawValue)
 }
 
 /// A short, content-free description of what a node is ("a list", "a mapping" …).
-func describeKind(_ node: Node) -> String {
+package func describeKind(_ node: Node) -> String {
     switch node {
     case .mapping: return "a mapping"
     case .sequence: return "a list"

@@ -43,27 +43,11 @@ enum RunbookYAML {
         }
     }
 
-    /// The resolved tag of a node.
-    static func tag(_ node: Node) -> Tag.Name {
-        Tag.Name(rawValue: node.tag.rawValue)
-    }
+    /// The resolved tag of a node (DRCore's config reader's rule).
+    static func tag(_ node: Node) -> Tag.Name { tagName(node) }
 
     /// A short, content-free description of a node ("a list", "a number" …).
-    static func describe(_ node: Node) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        case .scalar(let scalar):
-            guard scalar.style == .plain else { return "a string" }
-            switch tag(node) {
-            case .null: return "an empty value"
-            case .bool: return "a boolean"
-            case .int, .float: return "a number"
-            default: return "a string"
-            }
-        }
-    }
+    static func describe(_ node: Node) -> String { describeKind(node) }
 
     /// True for a plain scalar YAML reads as null (`key:`, `null`, `~`).
     static func isNull(_ node: Node) -> Bool {
