@@ -20,11 +20,13 @@ struct SnapshotsList: ParsableCommand {
             print(source.map { "no snapshots of source \($0)" } ?? "no snapshots yet: run `drctl backup`")
             return
         }
+        let tests = try workspace.catalog.restoreTests()
         Terminal.table(
-            ["ID", "SOURCE", "KIND", "LEVEL", "PARENT", "DATA TIME", "ADDED", "VERIFIED"],
+            ["ID", "SOURCE", "KIND", "LEVEL", "PARENT", "DATA TIME", "ADDED", "VERIFIED", "RESTORE-TESTED"],
             snapshots.map { s in
                 [s.shortID, s.source, s.kind, s.level.rawValue, s.parentID.map { String($0.prefix(8)) } ?? "-",
-                 Terminal.time(s.dataTime), Terminal.bytes(s.bytes), s.verifiedAt == nil ? "no" : "yes"]
+                 Terminal.time(s.dataTime), Terminal.bytes(s.bytes), s.verifiedAt == nil ? "no" : "yes",
+                 tests[s.id].map { Terminal.time($0.testedAt) } ?? "-"]
             })
     }
 }

@@ -182,6 +182,18 @@ extension Catalog {
                 );
                 """)
         }
+        migrator.registerMigration("v5-drills") { db in
+            // DR drills: the result of a drill execution, and which snapshots passed one.
+            try db.execute(sql: """
+                ALTER TABLE execution ADD COLUMN drill_result TEXT CHECK (drill_result IN ('SUCCESS', 'WARNINGS', 'FAILED'));
+                CREATE TABLE snapshot_test (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshot(id) ON DELETE CASCADE,
+                    execution_id TEXT NOT NULL REFERENCES execution(id) ON DELETE CASCADE,
+                    tested_at TEXT NOT NULL,
+                    PRIMARY KEY (snapshot_id, execution_id)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -7,7 +7,7 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -146,7 +146,41 @@ extension DRConfig {
             }
             config.onLocked = policy
         }
+        if let section = try top.mapping("drills", expected: "a mapping with optional `cluster`, `sandbox_dir` and `namespace_suffix`") {
+            config.drills = try parseDrills(section, production: cluster, dataDir: dataDir)
+        }
         return config
+    }
+
+    /// `drills:`; a drill cluster that is the production one (same kubeconfig and context) is refused.
+    private static func parseDrills(_ section: MappingReader, production: ClusterConfig?, dataDir: String) throws(ConfigError) -> DrillsConfig {
+        try section.checkKeys(["cluster", "sandbox_dir", "namespace_suffix"])
+        var drills = DrillsConfig(
+            sandboxDir: try section.path("sandbox_dir", required: false, expected: "a string (a folder for drill sandboxes)")
+                ?? "\(dataDir)/drills")
+        if let suffix = try section.string("namespace_suffix", required: false, expected: "a string (e.g. `-drill`)") {
+            guard !suffix.isEmpty else {
+                throw section.ctx.error(section.entry("namespace_suffix")?.value.mark, section.field("namespace_suffix"),
+                                        "must not be empty: drill namespaces must differ from production ones")
+            }
+            drills.namespaceSuffix = suffix
+        }
+        if let reader = try section.mapping("cluster", expected: "a mapping with `kubeconfig` and optional `context`") {
+            try reader.checkKeys(["kubeconfig", "context"])
+            let cluster = ClusterConfig(
+                kubeconfig: try reader.path("kubeconfig", required: false),
+                context: try reader.string("context", required: false, expected: "a string (a kubeconfig context name)"))
+            let environment = section.ctx.environment
+            func effective(_ path: String?) -> String? {
+                path ?? environment["KUBECONFIG"] ?? environment["HOME"].map { "\($0)/.kube/config" }
+            }
+            if effective(cluster.kubeconfig) == effective(production?.kubeconfig), cluster.context == production?.context {
+                throw reader.ctx.error(section.entry("cluster")?.value.mark, reader.path,
+                                       "the drill cluster is the production cluster (same kubeconfig and context); a drill must never touch production: point it at another kubeconfig or context")
+            }
+            drills.cluster = cluster
+        }
+        return drills
     }
 
     /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`

@@ -32,6 +32,8 @@ public struct DRConfig: Sendable {
     public var notify: NotifyConfig?
     /// What `drctl run --due` does when another run holds the lock (`on_locked:`).
     public var onLocked: LockPolicy = .skip
+    /// The `drills:` section (see ``drillSettings`` for the defaults).
+    public var drills: DrillsConfig?
 
     /// Creates a configuration from already-validated parts.
     public init(

@@ -21,7 +21,9 @@ struct GitTarget: Sendable {
             throw DRError(.config, "\(args.action): source `\(name)` is not a git-bundle source")
         }
         let path: String
-        if let given = try args.optionalString("path") {
+        if let drill = context.drill {
+            path = drill.git(name)
+        } else if let given = try args.optionalString("path") {
             path = context.resolvePath(given)
         } else if let restorePath = spec.restorePath {
             path = restorePath
@@ -125,6 +127,7 @@ public struct GitRestoreBundleAction: RunbookAction {
     }
 
     public var snapshots: [String] { [target.bound.snapshot.id] }
+    public var writes: [String] { [target.path] }
 
     public func isDone(_ context: ExecutionContext) throws -> Bool {
         guard FileIO.isDirectory(target.path) else { return false }

@@ -35,7 +35,11 @@ public struct PVCRestoreAction: RunbookAction {
         let name = try args.string("source", "a pvc-archive source name")
         let source = try context.source(name, kind: .pvcArchive, for: Self.name)
         let path = try args.optionalString("path")
-        if try args.optionalString("pvc") != nil {
+        if let drill = context.drill {
+            // A drill restores into its sandbox, whatever the step targets in an incident.
+            bound = try context.bindSnapshot(source: name, kind: .pvcArchive, for: Self.name)
+            target = .path(drill.volume(name))
+        } else if try args.optionalString("pvc") != nil {
             guard path == nil else {
                 throw DRError(.config, "\(Self.name): give either `path:` (a mounted folder) or `pvc: ns/name`, not both")
             }
@@ -115,6 +119,10 @@ public struct PVCRestoreAction: RunbookAction {
     }
 
     public var snapshots: [String] { [bound.snapshot.id] }
+    public var writes: [String] {
+        if case .path(let path) = target { return [path] }
+        return []
+    }
 
     public func isDone(_ context: ExecutionContext) throws -> Bool {
         switch target {

@@ -38,6 +38,8 @@ public struct Executor: Sendable {
     /// Applied to everything shown and journaled; register Secret values on it.
     public var redactor: Redactor
     public var mode: ExecutionMode
+    /// In a drill: the sandbox local targets are redirected into.
+    public var drill: DrillSandbox?
     /// Receives every line shown to the operator, already redacted.
     public var output: @Sendable (String) -> Void
 
@@ -45,8 +47,10 @@ public struct Executor: Sendable {
     public init(
         workspace: Workspace, actions: [any RunbookAction.Type] = ActionRegistry.all, confirmer: any Confirmer,
         interrupt: InterruptFlag = InterruptFlag(), redactor: Redactor = Redactor(), mode: ExecutionMode = .incident,
-        cluster: (@Sendable () throws -> KubeClient)?? = nil, output: @escaping @Sendable (String) -> Void
+        cluster: (@Sendable () throws -> KubeClient)?? = nil, drill: DrillSandbox? = nil,
+        output: @escaping @Sendable (String) -> Void
     ) {
+        self.drill = drill
         self.workspace = workspace
         self.actions = actions
         self.cluster = cluster ?? Planner.lazyCluster(workspace)
@@ -57,7 +61,7 @@ public struct Executor: Sendable {
         self.output = { [redactor] line in output(redactor.redact(line)) }
     }
 
-    var planner: Planner { Planner(workspace: workspace, actions: actions, cluster: .some(cluster)) }
+    var planner: Planner { Planner(workspace: workspace, actions: actions, cluster: .some(cluster), drill: drill) }
 
     /// Plans `runbook`, prints the plan, asks once, then runs it from its first step (or `fromStep`).
     /// Throws, with nothing run or journaled, when the plan does not bind or the operator declines.
@@ -289,7 +293,8 @@ public struct Executor: Sendable {
         }
         guard let action = bound.action else { return false }
         let context = ExecutionContext(
-            workspace: workspace, cluster: cluster, deadline: .now + bound.timeout, output: { [output] in output("    \($0)") })
+            workspace: workspace, cluster: cluster, deadline: .now + bound.timeout, output: { [output] in output("    \($0)") },
+            drill: drill)
         do {
             return try action.isDone(context)
         } catch {
@@ -303,7 +308,7 @@ public struct Executor: Sendable {
     ) throws -> StepOutcome {
         if let action = bound.action {
             let context = ExecutionContext(
-                workspace: workspace, cluster: cluster, deadline: .now + bound.timeout, output: emit)
+                workspace: workspace, cluster: cluster, deadline: .now + bound.timeout, output: emit, drill: drill)
             return try action.run(context)
         }
         let script = bound.script ?? ""

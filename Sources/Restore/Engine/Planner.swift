@@ -143,16 +143,19 @@ public struct Planner: Sendable {
     public var actions: [any RunbookAction.Type]
     /// The cluster, created lazily; nil when none can be configured.
     public var cluster: (@Sendable () throws -> KubeClient)?
+    /// In a drill: the sandbox local targets are redirected into.
+    public var drill: DrillSandbox?
 
     /// A planner over `actions` (tests inject their own). `cluster`: omitted or nil means
     /// the workspace's cluster, created on first use; `.some(nil)` means no cluster.
     public init(
         workspace: Workspace, actions: [any RunbookAction.Type] = ActionRegistry.all,
-        cluster: (@Sendable () throws -> KubeClient)?? = nil
+        cluster: (@Sendable () throws -> KubeClient)?? = nil, drill: DrillSandbox? = nil
     ) {
         self.workspace = workspace
         self.actions = actions
         self.cluster = cluster ?? Planner.lazyCluster(workspace)
+        self.drill = drill
     }
 
     /// The workspace's cluster client, created on first use and then shared.
@@ -170,7 +173,8 @@ public struct Planner: Sendable {
         let directory: String? = runbook.origin.hasPrefix("builtin:") || runbook.origin.isEmpty
             ? nil : (runbook.origin as NSString).deletingLastPathComponent
         let context = PlanContext(
-            workspace: workspace, at: at, params: runbook.params, cluster: cluster, runbookDirectory: directory)
+            workspace: workspace, at: at, params: runbook.params, cluster: cluster, runbookDirectory: directory,
+            drill: drill)
         var bound: [BoundStep] = []
         var problems: [(step: RunbookStep, error: DRError)] = []
         for step in runbook.steps {
@@ -268,7 +272,7 @@ public struct Planner: Sendable {
 }
 
 /// A client created once, on first use.
-private final class LazyClient: @unchecked Sendable {
+final class LazyClient: @unchecked Sendable {
     private let lock = NSLock()
     private var client: KubeClient?
 

@@ -77,6 +77,8 @@ public struct RunbookStep: Sendable {
     public var onFailure: OnFailure
     /// A shell probe meaning "already done" when it exits 0: the step is skipped.
     public var check: String?
+    /// `drill=run`: an `sh` step that is safe to run in a drill (others are not rehearsed).
+    public var drillSafe = false
 
     public init(id: String, title: String, line: Int, body: Body, timeout: Duration? = nil, retries: Int = 0,
                 delay: Duration = .seconds(5), confirm: Bool = false, onFailure: OnFailure = .stop, check: String? = nil) {

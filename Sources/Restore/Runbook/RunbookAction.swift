@@ -21,6 +21,13 @@ public protocol RunbookAction: Sendable {
     func isDone(_ context: ExecutionContext) throws -> Bool
     /// Does the work within `context.deadline`; returns whether anything changed.
     func run(_ context: ExecutionContext) throws -> StepOutcome
+    /// Local paths the step writes (a drill refuses to start when one is outside its sandbox).
+    var writes: [String] { get }
+}
+
+extension RunbookAction {
+    /// Most actions write no local path.
+    public var writes: [String] { [] }
 }
 
 /// The result of running a step.
@@ -43,9 +50,12 @@ public struct PlanContext: Sendable {
     /// Folder of the runbook file (relative paths in arguments resolve against it);
     /// nil for runbooks compiled into drctl.
     public var runbookDirectory: String?
+    /// In a drill: the sandbox that local targets are redirected into; nil in an incident.
+    public var drill: DrillSandbox?
 
     public init(workspace: Workspace, at: Date, params: [String: String],
-                cluster: (@Sendable () throws -> KubeClient)?, runbookDirectory: String?) {
+                cluster: (@Sendable () throws -> KubeClient)?, runbookDirectory: String?, drill: DrillSandbox? = nil) {
+        self.drill = drill
         self.workspace = workspace
         self.at = at
         self.params = params
@@ -71,10 +81,14 @@ public struct ExecutionContext: Sendable {
     public var deadline: ContinuousClock.Instant
     /// Live output: one line at a time, shown to the operator and kept (redacted) in the journal.
     public var output: @Sendable (String) -> Void
+    /// In a drill: the sandbox that local targets are redirected into; nil in an incident.
+    public var drill: DrillSandbox?
     public var logger: Logger { workspace.logger }
 
     public init(workspace: Workspace, cluster: (@Sendable () throws -> KubeClient)?,
-                deadline: ContinuousClock.Instant, output: @escaping @Sendable (String) -> Void) {
+                deadline: ContinuousClock.Instant, output: @escaping @Sendable (String) -> Void,
+                drill: DrillSandbox? = nil) {
+        self.drill = drill
         self.workspace = workspace
         self.cluster = cluster
         self.deadline = deadline

@@ -152,6 +152,7 @@ public enum RunbookParser {
         if let confirm = settings.confirm { step.confirm = confirm }
         if let onFailure = settings.onFailure { step.onFailure = onFailure }
         step.check = settings.check
+        step.drillSafe = settings.drillSafe ?? false
         return step
     }
 }

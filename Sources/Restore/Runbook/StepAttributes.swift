@@ -16,7 +16,7 @@ struct InfoString {
     }
 
     /// The attribute names a step accepts.
-    static let keys = ["id", "timeout", "retries", "delay", "confirm", "on_failure", "check"]
+    static let keys = ["id", "timeout", "retries", "delay", "confirm", "on_failure", "check", "drill"]
 
     /// The first word: `sh`, `drctl`, `yaml` …
     var language: String
@@ -110,6 +110,7 @@ struct StepSettings {
     var confirm: Bool?
     var onFailure: RunbookStep.OnFailure?
     var check: String?
+    var drillSafe: Bool?
 
     /// Sets `key` from its text; returns an error message when the value is invalid.
     /// `value` is nil for a bare attribute.
@@ -158,6 +159,9 @@ struct StepSettings {
         case "check":
             guard !value.allSatisfy(\.isWhitespace) else { return "`check` must not be empty; expected a shell command" }
             check = value
+        case "drill":
+            guard value == "run" else { return "invalid drill `\(value)`: expected `run` (the step is safe to run in a drill)" }
+            drillSafe = true
         default:
             return "unknown step attribute `\(key)`" + RunbookSuggestion.hint(for: key, in: InfoString.keys)
         }

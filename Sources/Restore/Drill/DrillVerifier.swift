@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import DRCore
+import Foundation
+import Snapshots
+
+/// Checks what a drill restored into its sandbox against the catalog.
+struct DrillVerifier {
+    let workspace: Workspace
+    let sandbox: DrillSandbox
+
+    /// Every check of the restored copy of `snapshot`; empty for kinds a drill does not restore.
+    func verify(_ snapshot: BoundSnapshot) -> [DrillCheck] {
+        guard let source = snapshot.source, let kind = snapshot.kind.flatMap(SourceKind.init(rawValue:)) else { return [] }
+        switch kind {
+        case .gitBundle:
+            return verifyGit(snapshot.id, source: source)
+        case .pvcArchive:
+            return [guarded("volume \(source): file hashes") { try verifyVolume(snapshot.id, source: source) }]
+        case .secrets, .argocdState:
+            return [guarded("\(kind.rawValue) \(source): objects") { try verifyExport(snapshot.id, source: source) }]
+        }
+    }
+
+    /// A check whose errors become a failed check.
+    private func guarded(_ name: String, _ body: () throws -> DrillCheck) -> DrillCheck {
+        do {
+            return try body()
+        } catch {
+            return DrillCheck(name: name, passed: false, detail: DRError.describe(error))
+        }
+    }
+
+    // MARK: - Git
+
+    private func verifyGit(_ id: String, source: String) -> [DrillCheck] {
+        let path = sandbox.git(source)
+        let name = "git \(source)"
+        guard FileIO.isDirectory(path) else {
+            return [DrillCheck(name: "\(name): restored", passed: false, detail: "\(path) was not restored by any step")]
+        }
+        let git: Git
+        do {
+            git = try Git(environment: workspace.environment, logger: workspace.logger)
+        } catch {
+            return [DrillCheck(name: "\(name): git", passed: false, detail: DRError.describe(error))]
+        }
+        return [
+            guarded("\(name): refs") { try compareRefs(id, in: path, git: git, name: "\(name): refs") },
+            guarded("\(name): git fsck") {
+                let problem = try GitTarget.fsckProblem(path, git: git, timeout: .seconds(600))
+                return DrillCheck(name: "\(name): git fsck", passed: problem == nil, detail: problem ?? "clean")
+            },
+            guarded("\(name): clone over git://") { try cloneCheck(id, source: source, git: git) },
+        ]
+    }
+
+    private func refs(in repo: String, git: Git) throws -> [String: String] {
+        var refs: [String: String] = [:]
+        for line in try git.run(["for-each-ref", "--format=%(objectname) %(refname)"], in: repo).split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { refs[String(parts[1])] = String(parts[0]) }
+        }
+        return refs
+    }
+
+    private func compareRefs(_ id: String, in repo: String, git: Git, name: String) throws -> DrillCheck {
+        let recorded = Dictionary(
+            try workspace.catalog.refs(of: id).filter { $0.name != "HEAD" }.map { ($0.name, $0.oid) },
+            uniquingKeysWith: { first, _ in first })
+        let actual = try refs(in: repo, git: git)
+        var differences: [String] = []
+        for (ref, oid) in recorded.sorted(by: { $0.key < $1.key }) {
+            switch actual[ref] {
+            case nil: differences.append("\(ref) missing")
+            case let found? where found != oid: differences.append("\(ref) is \(found), the snapshot recorded \(oid)")
+            default: break
+            }
+        }
+        for ref in actual.keys.sorted() where recorded[ref] == nil { differences.append("\(ref) is not in the snapshot") }
+        return DrillCheck(
+            name: name, passed: differences.isEmpty,
+            detail: differences.isEmpty ? "\(recorded.count) ref(s) equal to snapshot \(id.prefix(12))" : differences.joined(separator: "; "))
+    }
+
+    private func cloneCheck(_ id: String, source: String, git: Git) throws -> DrillCheck {
+        let name = "git \(source): clone over git://"
+        let daemon = try LoopbackGitDaemon(base: "\(sandbox.root)/git", git: git.executable)
+        defer { daemon.stop() }
+        let clone = "\(sandbox.root)/clones/\(source)"
+        try FileIO.createDirectory("\(sandbox.root)/clones")
+        let url = daemon.url(source)
+        let result = try git.runAllowingFailure(["clone", "--quiet", "--bare", url, clone], timeout: .seconds(600))
+        guard result.succeeded else {
+            return DrillCheck(name: name, passed: false, detail: "git clone \(url) failed: \(result.stderr.trimmingWhitespace())")
+        }
+        let cloned = try refs(in: clone, git: git)
+        let recorded = try workspace.catalog.refs(of: id).filter { $0.name != "HEAD" }
+        let missing = recorded.filter { cloned[$0.name] != $0.oid }.map(\.name)
+        return DrillCheck(
+            name: name, passed: missing.isEmpty,
+            detail: missing.isEmpty ? "cloned \(url) with \(cloned.count) ref(s)" : "the clone lacks \(missing.joined(separator: ", "))")
+    }
+
+    // MARK: - Volumes
+
+    private func verifyVolume(_ id: String, source: String) throws -> DrillCheck {
+        let root = sandbox.volume(source)
+        var problems: [String] = []
+        var checked = 0
+        try workspace.catalog.files(at: id) { record in
+            guard record.type == .regular, let expected = record.hash else { return }
+            checked += 1
+            let display = PathKey.display(record.key)
+            let file = "\(root)/\(String(decoding: record.path, as: UTF8.self))"
+            guard let actual = Self.sha256(file) else {
+                problems.append("\(display) is missing")
+                return
+            }
+            if actual != expected { problems.append("\(display) differs from the catalog's hash") }
+        }
+        return DrillCheck(
+            name: "volume \(source): file hashes", passed: problems.isEmpty,
+            detail: problems.isEmpty ? "\(checked) file(s) equal to the catalog" : problems.prefix(20).joined(separator: "; "))
+    }
+
+    /// SHA-256 of a file's content, or nil when it cannot be read.
+    static func sha256(_ path: String) -> [UInt8]? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            guard let chunk = try? handle.read(upToCount: 1 << 20) else { return nil }
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return Array(hasher.finalize())
+    }
+
+    // MARK: - Exports
+
+    private func verifyExport(_ id: String, source: String) throws -> DrillCheck {
+        let name = "export \(source): objects"
+        let snapshot = try workspace.catalog.snapshot(matching: id)
+        let objects = try KubeExtract.objects(of: snapshot, in: workspace)
+        guard let key = try DigestKey.load(path: DigestKey.path(dataDir: workspace.config.dataDir)) else {
+            return DrillCheck(name: name, passed: false, detail: "no digest key at \(DigestKey.path(dataDir: workspace.config.dataDir))")
+        }
+        let restored = Dictionary(
+            try objects.map { try KubeExport.record($0, key: key) }.map { ($0.displayName, $0) },
+            uniquingKeysWith: { first, _ in first })
+        let expected = try workspace.catalog.kubeObjects(of: id)
+        var problems: [String] = []
+        for record in expected {
+            guard let found = restored[record.displayName] else {
+                problems.append("\(record.displayName) is missing")
+                continue
+            }
+            if found.digest != record.digest || found.keys != record.keys {
+                problems.append("\(record.displayName) differs from the catalog's digest")
+            }
+        }
+        if objects.count != expected.count {
+            problems.append("\(objects.count) object(s) decrypted, the catalog has \(expected.count)")
+        }
+        return DrillCheck(
+            name: name, passed: problems.isEmpty,
+            detail: problems.isEmpty ? "\(expected.count) object(s) decrypt and match the catalog's digests" : problems.prefix(20).joined(separator: "; "))
+    }
+}
+
+/// `git daemon` serving a folder read-only on 127.0.0.1 and a free port, for the clone check.
+final class LoopbackGitDaemon: @unchecked Sendable {
+    let port: Int
+    private let process: Process
+    private let pidFile: String
+    private var stopped = false
+
+    /// Starts the daemon and waits until it accepts connections (at most 20 s).
+    init(base: String, git: String) throws {
+        port = try Self.freePort()
+        pidFile = "\(base)/.git-daemon-\(port).pid"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: git)
+        process.arguments = ["daemon", "--reuseaddr", "--export-all", "--pid-file=\(pidFile)", "--base-path=\(base)",
+                             "--listen=127.0.0.1", "--port=\(port)", base]
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": base]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !Self.accepts(port) {
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                stop()
+                throw DRError(.unreachable, "git daemon on 127.0.0.1:\(port) did not start")
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    deinit { stop() }
+
+    /// `git://127.0.0.1:PORT/NAME`.
+    func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
+
+    /// Kills the daemon (`git` runs `git-daemon` as a child: both are killed) and reaps it.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
+            kill(pid, SIGKILL)
+        }
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + .seconds(5)
+        while waitpid(pid, &status, WNOHANG) == 0, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw DRError(.io, "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw DRError(.io, "cannot find a free port on 127.0.0.1") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}

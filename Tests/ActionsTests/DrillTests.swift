@@ -1,0 +1,280 @@
+import DRCore
+import FakeKube
+import Foundation
+import Restore
+import Snapshots
+import Testing
+import TestSupport
+
+/// DR drills of `corrupted-repo`, fully offline: the real repository served by `git daemon`
+/// on loopback is backed up, then rehearsed into a sandbox with the fake API server as the
+/// drill cluster (or without one), verified, measured and journaled.
+@Suite("DR drills")
+struct DrillTests {
+    static let apps = ["wordpress", "plugin-deployer"]
+
+    /// A served repository, its backup, and a workspace whose production cluster does not
+    /// exist and whose drill cluster is the fake server (when `drillCluster`).
+    struct Setup {
+        let repo: String
+        let served: String
+        let workspace: Workspace
+        let snapshot: SnapshotRecord
+        let sandboxDir: String
+    }
+
+    func setUp(_ fixture: ActionFixture, drillCluster: Bool, extraYAML: String = "") throws -> (Setup, GitDaemon) {
+        let git = try GitFixture()
+        let served = "\(fixture.dir)/served"
+        let repo = "\(served)/gitops.git"
+        try makeServedGitOps(git, work: "\(fixture.dir)/work", bare: repo, apps: Self.apps)
+        let daemon = try GitDaemon(base: served)
+        try fixture.installArgo()
+        try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system"))
+        for app in Self.apps { try fixture.seed(applicationYAML(app, repoURL: daemon.url("gitops.git"))) }
+        var top = "cluster:\n  kubeconfig: \(fixture.dir)/production.kubeconfig\n"
+        if drillCluster {
+            top += "drills:\n  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n"
+        }
+        top += extraYAML
+        let workspace = try makeWorkspace(
+            in: "\(fixture.dir)/drctl", sourcesYAML: "  - name: gitops\n    kind: git-bundle\n    repo: \(repo)\n",
+            topLevelYAML: top)
+        let snapshot = try fixture.backup(workspace, "gitops")
+        return (Setup(repo: repo, served: served, workspace: workspace, snapshot: snapshot,
+                      sandboxDir: workspace.config.drillSettings.sandboxDir), daemon)
+    }
+
+    /// Every file below `path` with its content, to prove a tree unchanged.
+    func tree(_ path: String) -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return result }
+        while let relative = walker.nextObject() as? String {
+            let full = "\(path)/\(relative)"
+            if !FileIO.isDirectory(full) { result[relative] = (try? FileIO.read(full)) ?? [] }
+        }
+        return result
+    }
+
+    @Test("corrupted-repo drill with a drill cluster: SUCCESS, production untouched, sandbox removed, snapshot restore-tested")
+    func drillSucceeds() async throws {
+        try await withActionFixture { fixture in
+            let (setup, daemon) = try setUp(fixture, drillCluster: true)
+            defer { daemon.stop() }
+            let before = tree(setup.served)
+            let runbook = try RunbookLoader.load(name: "corrupted-repo", config: setup.workspace.config)
+            let output = OutputLog()
+            let at = Date()
+            let report = try await blocking {
+                try Drill(workspace: setup.workspace, output: { output.append($0) }).run(runbook, at: at)
+            }
+            #expect(report.result == .success, "\(report.problems)\n\(output.text)")
+            #expect(report.notRehearsed.isEmpty)
+            let allPassed = report.checks.allSatisfy { $0.passed }
+            #expect(report.checks.count == 3 && allPassed, "\(report.checks)")
+            #expect(report.snapshots.map(\.id) == [setup.snapshot.id])
+            #expect(report.snapshots.first?.verified == true)
+            let rpo = try #require(report.rpoSeconds)
+            #expect(abs(rpo - at.timeIntervalSince(setup.snapshot.dataTime)) < 0.001)
+            #expect((report.rtoSeconds ?? -1) > 0)
+            // Production is untouched: same files, no corrupt copy aside; the sandbox is gone.
+            #expect(tree(setup.served) == before)
+            #expect(!FileIO.exists(report.sandbox))
+            #expect(FileIO.list(setup.sandboxDir).isEmpty)
+            // The drill cluster ran the Kubernetes steps.
+            let daemonDeployment = try fixture.object("apps/v1", "Deployment", "gitops-system", "gitops-git-daemon")
+            #expect(daemonDeployment?[path: ["spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"]] != nil)
+            // Journaled as a drill with its result; the snapshot is marked restore-tested.
+            let executionID = try #require(report.executionID)
+            let execution = try setup.workspace.catalog.execution(matching: executionID)
+            #expect(execution.mode == .drill)
+            #expect(execution.status == .succeeded)
+            #expect(try setup.workspace.catalog.drillResult(executionID) == .success)
+            let tested = try setup.workspace.catalog.restoreTests()[setup.snapshot.id]
+            #expect(tested?.executionID == executionID)
+        }
+    }
+
+    @Test("without a drill cluster the Kubernetes steps are not rehearsed: WARNINGS, never SUCCESS")
+    func drillWithoutCluster() async throws {
+        try await withActionFixture { fixture in
+            let (setup, daemon) = try setUp(fixture, drillCluster: false)
+            defer { daemon.stop() }
+            fixture.server.clearRequests()
+            let runbook = try RunbookLoader.load(name: "corrupted-repo", config: setup.workspace.config)
+            let output = OutputLog()
+            let report = try await blocking {
+                try Drill(workspace: setup.workspace, output: { output.append($0) }).run(runbook)
+            }
+            #expect(report.result == .warnings, "\(report.problems)\n\(output.text)")
+            let skipped = Set(report.notRehearsed.map(\.id))
+            #expect(skipped == ["pause-autosync", "restart-daemon", "wait-daemon", "sync-apps", "wait-apps", "resume-autosync"])
+            #expect(report.steps.first { $0.id == "restore-repo" }?.status == "changed")
+            let allPassed = report.checks.allSatisfy { $0.passed }
+            #expect(allPassed, "\(report.checks)")
+            #expect(fixture.server.requests.isEmpty, "a drill without a drill cluster called the API")
+            let executionID = try #require(report.executionID)
+            #expect(try setup.workspace.catalog.drillResult(executionID) == .warnings)
+            let journal = try setup.workspace.catalog.executionSteps(executionID)
+            let notRehearsed = journal.filter { $0.outputTail.hasPrefix("not-rehearsed") }.map(\.stepID)
+            #expect(Set(notRehearsed) == skipped)
+            #expect(!FileIO.exists(report.sandbox))
+        }
+    }
+
+    @Test("a drill over a tampered backup fails and names the object")
+    func tamperedBackup() async throws {
+        try await withActionFixture { fixture in
+            let (setup, daemon) = try setUp(fixture, drillCluster: false)
+            defer { daemon.stop() }
+            guard case .local(let root) = try #require(setup.workspace.config.repositories.first).location else {
+                Issue.record("not a local repository")
+                return
+            }
+            var names: [String] = []
+            for folder in FileIO.list("\(root)/objects") {
+                for name in FileIO.list("\(root)/objects/\(folder)") {
+                    let path = "\(root)/objects/\(folder)/\(name)"
+                    var bytes = try FileIO.read(path)
+                    bytes[bytes.count / 2] ^= 0x01
+                    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+                    try FileIO.atomicWrite(bytes, to: path)
+                    names.append(name)
+                }
+            }
+            #expect(!names.isEmpty)
+            let before = tree(setup.served)
+            let runbook = try RunbookLoader.load(name: "corrupted-repo", config: setup.workspace.config)
+            let output = OutputLog()
+            let report = try await blocking {
+                try Drill(workspace: setup.workspace, output: { output.append($0) }).run(runbook)
+            }
+            #expect(report.result == .failed)
+            let problems = report.problems.joined(separator: "\n")
+            #expect(names.contains { problems.contains($0) || problems.contains($0.prefix(12)) }, "\(problems)\n\(output.text)")
+            #expect(try setup.workspace.catalog.restoreTests()[setup.snapshot.id] == nil)
+            #expect(tree(setup.served) == before)
+            #expect(!FileIO.exists(report.sandbox))
+        }
+    }
+
+    @Test("a step that fails mid-drill: FAILED, journaled, the sandbox removed (kept with keepSandbox)")
+    func failureMidDrillCleansUp() async throws {
+        try await withActionFixture { fixture in
+            let (setup, daemon) = try setUp(fixture, drillCluster: false)
+            defer { daemon.stop() }
+            let runbook = try RunbookParser.parse(text: """
+                ---
+                requires: [{source: git-bundle}]
+                ---
+                # Fails half way
+
+                ## Restore
+
+                ```drctl {id=restore-repo}
+                action: git.restore-bundle
+                source: gitops
+                ```
+
+                ## Break
+
+                ```sh {id=boom drill=run}
+                echo breaking; exit 3
+                ```
+
+                ## Never
+
+                ```drctl {id=verify-repo}
+                action: git.verify
+                source: gitops
+                ```
+                """, name: "fails-half-way", origin: "\(fixture.dir)/fails-half-way.md")
+            for keep in [false, true] {
+                let report = try await blocking {
+                    try Drill(workspace: setup.workspace, keepSandbox: keep, output: { _ in }).run(runbook)
+                }
+                #expect(report.result == .failed)
+                #expect(report.steps.map(\.status) == ["changed", "failed", "not-run"])
+                #expect(report.problems.first?.contains("boom") == true, "\(report.problems)")
+                #expect(FileIO.exists(report.sandbox) == keep)
+                let executionID = try #require(report.executionID)
+                #expect(try setup.workspace.catalog.execution(matching: executionID).status == .failed)
+                #expect(try setup.workspace.catalog.drillResult(executionID) == .failed)
+            }
+        }
+    }
+
+    @Test("a plan that would write outside the sandbox is refused before anything runs")
+    func writesOutsideSandboxRefused() async throws {
+        let sandbox = DrillSandbox(root: "/tmp/drills/d1")
+        #expect(sandbox.contains("/tmp/drills/d1/git/gitops"))
+        #expect(!sandbox.contains("/tmp/drills/d1/../../srv/gitops.git"))
+        #expect(!sandbox.contains("/tmp/drills/d10/x"))
+        try await withActionFixture { fixture in
+            let workspace = try makeWorkspace(in: "\(fixture.dir)/drctl", sourcesYAML: "  []\n")
+            let marker = "\(fixture.dir)/production-file"
+            let runbook = try RunbookParser.parse(text: """
+                # Writes outside
+
+                ```drctl {id=outside}
+                action: test.write-outside
+                path: \(marker)
+                ```
+                """, name: "outside", origin: "\(fixture.dir)/outside.md")
+            let refusal = await blockingError {
+                _ = try Drill(workspace: workspace, actions: ActionRegistry.all + [WriteOutsideAction.self], cluster: .some(nil),
+                              output: { _ in }).run(runbook)
+            }
+            #expect(refusal?.code == .refused, "\(String(describing: refusal))")
+            #expect(refusal?.message.contains(marker) == true)
+            #expect(!FileIO.exists(marker))
+            #expect(try workspace.catalog.executions().isEmpty)
+            #expect(FileIO.list(workspace.config.drillSettings.sandboxDir).isEmpty)
+        }
+    }
+
+    @Test("a drill cluster that is the production cluster is refused")
+    func productionClusterRefused() async throws {
+        try await withActionFixture { fixture in
+            // Same kubeconfig and context: refused by the config loader, with file:line.
+            let error = bindError {
+                _ = try makeWorkspace(
+                    in: "\(fixture.dir)/same", sourcesYAML: "  []\n",
+                    topLevelYAML: "cluster:\n  kubeconfig: \(fixture.kubeconfig)\n  context: prod\ndrills:\n  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n    context: prod\n")
+            }
+            let message = error?.description ?? ""
+            #expect(message.contains("drctl.yaml:"), "\(message)")
+            #expect(message.contains("production"), "\(message)")
+            // Another kubeconfig file reaching the same API server: refused when the drill starts.
+            let copy = "\(fixture.dir)/copy.kubeconfig"
+            try FileIO.atomicWrite(try FileIO.read(fixture.kubeconfig), to: copy)
+            let workspace = try makeWorkspace(
+                in: "\(fixture.dir)/other", sourcesYAML: "  []\n",
+                topLevelYAML: "cluster:\n  kubeconfig: \(fixture.kubeconfig)\ndrills:\n  cluster:\n    kubeconfig: \(copy)\n")
+            let refusal = bindError { _ = try Drill(workspace: workspace, output: { _ in }) }
+            #expect(refusal?.code == .refused, "\(String(describing: refusal))")
+            #expect(refusal?.message.contains("production") == true)
+        }
+    }
+}
+
+/// A test action that writes the path it is given, wherever it is.
+struct WriteOutsideAction: RunbookAction {
+    static let name = "test.write-outside"
+    static let defaultTimeout: Duration = .seconds(10)
+    let path: String
+
+    init(arguments: DRCore.JSONValue, context: PlanContext) throws {
+        path = arguments["path"]?.stringValue ?? ""
+    }
+
+    var plan: [String] { ["write \(path)"] }
+    var snapshots: [String] { [] }
+    var writes: [String] { [path] }
+    func isDone(_ context: ExecutionContext) throws -> Bool { false }
+
+    func run(_ context: ExecutionContext) throws -> StepOutcome {
+        try FileIO.atomicWrite(Array("x".utf8), to: path)
+        return .changed
+    }
+}
