@@ -19,9 +19,14 @@ extension ReservedCommand {
     }
 }
 
-struct DrillCommand: ReservedCommand {
-    static let configuration = reserved("drill", "Run and report DR drills.")
+struct DrillReportCommand: ReservedCommand {
+    static let configuration = reserved("report", "Report past DR drills.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
+
+    func run() throws {
+        throw DRError(.refused, "`drctl drill report` is reserved and not available in drctl \(DRVersion.current)",
+                      hint: "see docs/CLI.md for the commands this version has")
+    }
 }
 
 struct VerifyCommand: ReservedCommand {

@@ -130,9 +130,27 @@ struct CLITests {
             let unknown = try runDrctl(["snapshots", "show", "deadbeef", "--config", config])
             #expect(unknown.status == DRError.Code.notFound.exitCode)
 
-            let reserved = try runDrctl(["drill", "corrupted-repo", "--config", config])
+            let reserved = try runDrctl(["drill", "report", "--config", config])
             #expect(reserved.status == DRError.Code.refused.exitCode)
             #expect(reserved.stderr.contains("reserved"))
+        }
+    }
+
+    @Test("drctl drill without a drill cluster: exit 0 with a WARNINGS line, the sandbox removed, restore-tested listed")
+    func drillWarnings() throws {
+        let git = try GitFixture()
+        try withTemporaryDirectory { dir in
+            try git.makeGitOpsRepository(at: "\(dir)/gitops")
+            let config = try setUp(dir, sources: "  - name: gitops\n    kind: git-bundle\n    repo: \(dir)/gitops\n")
+            #expect(try runDrctl(["backup", "--config", config]).status == 0)
+            let drill = try runDrctl(["drill", "corrupted-repo", "--yes", "--config", config])
+            #expect(drill.status == 0, "\(drill.stdoutText)\n\(drill.stderr)")
+            #expect(drill.stderr.contains("WARNINGS: not rehearsed: pause-autosync"))
+            #expect(drill.stdoutText.contains("clone over git://"))
+            let json = try runDrctl(["drill", "run", "corrupted-repo", "--yes", "--json", "--config", config])
+            #expect(json.stdoutText.contains("\"result\" : \"WARNINGS\"") || json.stdoutText.contains("\"result\":\"WARNINGS\""), "\(json.stdoutText)")
+            let listing = try runDrctl(["snapshots", "list", "--config", config])
+            #expect(listing.stdoutText.contains("RESTORE-TESTED"))
         }
     }
 

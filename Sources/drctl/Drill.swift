@@ -1,0 +1,62 @@
+import ArgumentParser
+import DRCore
+import Foundation
+import Restore
+
+/// `drctl drill`: `run` (the default) and the reserved `report`.
+struct DrillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill", abstract: "Rehearse a recovery runbook in a sandbox and measure it.",
+        subcommands: [DrillRunCommand.self, DrillReportCommand.self], defaultSubcommand: DrillRunCommand.self)
+}
+
+/// `drctl drill run RUNBOOK`: thin over ``Drill``.
+struct DrillRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Rehearse a runbook in drill mode: sandboxed, verified, measured, journaled.",
+        discussion: "Exit 0 for SUCCESS, 0 with a WARNINGS line for WARNINGS, 1 for FAILED (docs/CLI.md).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The runbook to rehearse.", valueName: "runbook"))
+    var runbook: String
+
+    @Option(help: ArgumentHelp("Bind snapshots taken at or before this time (ISO 8601; default now).", valueName: "time"))
+    var at: String?
+
+    @Flag(help: "Print the drill report as JSON.")
+    var json = false
+
+    @Flag(name: .customLong("keep-sandbox"), help: "Keep the sandbox folder for debugging.")
+    var keepSandbox = false
+
+    @Flag(help: "Answer every confirmation yes (needed without a terminal).")
+    var yes = false
+
+    func validate() throws {
+        if let at, ISO8601.parse(at) == nil {
+            throw ValidationError("--at \(at) is not an ISO 8601 time (e.g. 2026-11-22T10:00:00Z)")
+        }
+    }
+
+    func run() throws {
+        let workspace = try global.openWorkspace()
+        let loaded = try RunbookLoader.load(name: runbook, config: workspace.config)
+        let interrupt = InterruptFlag()
+        let signals = RestoreTerminal.stopOnInterrupt(interrupt)
+        defer { signals.cancel() }
+        let drill = try Drill(
+            workspace: workspace, keepSandbox: keepSandbox, confirmer: RestoreTerminal.confirmer(yes: yes),
+            interrupt: interrupt, output: RestoreTerminal.output(json: json))
+        let report = try drill.run(loaded, at: at.flatMap(ISO8601.parse))
+        if json { try Terminal.json(report) }
+        switch report.result {
+        case .success:
+            break
+        case .warnings:
+            Terminal.warning("WARNINGS: not rehearsed: \(report.notRehearsed.map(\.id).joined(separator: ", "))")
+        case .failed:
+            throw DRError(.failed, "drill of \(report.runbook) FAILED: \(report.problems.joined(separator: "; "))")
+        }
+    }
+}
