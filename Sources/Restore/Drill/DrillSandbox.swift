@@ -1,4 +1,4 @@
-public import DRCore
+import DRCore
 public import Foundation
 
 /// A fresh folder that one drill restores into: repositories under `git/`, volumes under

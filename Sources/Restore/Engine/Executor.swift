@@ -76,7 +76,8 @@ public struct Executor: Sendable {
             mode: mode, at: plan.at, startedAt: workspace.now(), plan: try plan.document.json())
         try workspace.catalog.beginExecution(record, redactor: redactor)
         workspace.logger.info("execution \(record.id) of runbook \(runbook.name) started (\(mode.rawValue))")
-        output("Execution \(record.id) started (resume with `drctl restore --resume \(record.shortID)`).")
+        output(mode == .drill ? "Drill \(record.id) started."
+               : "Execution \(record.id) started (resume with `drctl restore --resume \(record.shortID)`).")
         return try execute(plan, record: record, from: start, journal: [])
     }
 
@@ -188,7 +189,7 @@ public struct Executor: Sendable {
             executionID: record.id, runbook: plan.runbook.name, status: status, steps: recaps, rtoSeconds: rto,
             error: failure.map(redactor.redact))
         PlanFormatter.recap(result).forEach(output)
-        if status != .succeeded {
+        if status != .succeeded && record.mode != .drill {
             output("Resume with `drctl restore --resume \(record.shortID)` once the cause is fixed.")
         }
         return result
