@@ -49,8 +49,10 @@ final class RolloutController: Sendable {
         guard let name = object[path: ["metadata", "name"]]?.stringValue else { return }
         let namespace = object[path: ["metadata", "namespace"]]?.stringValue
         let delay = self.delay
-        Task { [weak self] in
-            try? await Task.sleep(for: delay)
+        // On a dispatch queue, not the cooperative pool: tests that block the pool's few
+        // threads (2 on these machines) must not stall rollouts for the tests waiting on them.
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
             self?.reconcile(type, namespace: namespace, name: name)
         }
     }
