@@ -87,7 +87,7 @@ struct DrillVerifier {
 
     private func cloneCheck(_ id: String, source: String, git: Git) throws -> DrillCheck {
         let name = "git \(source): clone over git://"
-        let daemon = try LoopbackGitDaemon(base: "\(sandbox.root)/git", git: git.executable)
+        let daemon = try GitDaemon(base: "\(sandbox.root)/git", git: git.executable, exportAll: true)
         defer { daemon.stop() }
         let clone = "\(sandbox.root)/clones/\(source)"
         try FileIO.createDirectory("\(sandbox.root)/clones")
@@ -168,88 +168,5 @@ struct DrillVerifier {
         return DrillCheck(
             name: name, passed: problems.isEmpty,
             detail: problems.isEmpty ? "\(expected.count) object(s) decrypt and match the catalog's digests" : problems.prefix(20).joined(separator: "; "))
-    }
-}
-
-/// `git daemon` serving a folder read-only on 127.0.0.1 and a free port, for the clone check.
-final class LoopbackGitDaemon: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-    private let pidFile: String
-    private var stopped = false
-
-    /// Starts the daemon and waits until it accepts connections (at most 20 s).
-    init(base: String, git: String) throws {
-        port = try Self.freePort()
-        pidFile = "\(base)/.git-daemon-\(port).pid"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: git)
-        process.arguments = ["daemon", "--reuseaddr", "--export-all", "--pid-file=\(pidFile)", "--base-path=\(base)",
-                             "--listen=127.0.0.1", "--port=\(port)", base]
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": base]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !Self.accepts(port) {
-            guard ContinuousClock.now < deadline, process.isRunning else {
-                stop()
-                throw DRError(.unreachable, "git daemon on 127.0.0.1:\(port) did not start")
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
-    deinit { stop() }
-
-    /// `git://127.0.0.1:PORT/NAME`.
-    func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
-
-    /// Kills the daemon (`git` runs `git-daemon` as a child: both are killed) and reaps it.
-    func stop() {
-        guard !stopped else { return }
-        stopped = true
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
-            kill(pid, SIGKILL)
-        }
-        let pid = process.processIdentifier
-        guard pid > 0 else { return }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        let deadline = ContinuousClock.now + .seconds(5)
-        while waitpid(pid, &status, WNOHANG) == 0, ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DRError(.io, "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw DRError(.io, "cannot find a free port on 127.0.0.1") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
