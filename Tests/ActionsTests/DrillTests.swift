@@ -33,12 +33,14 @@ struct DrillTests {
         try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system"))
         for app in Self.apps { try fixture.seed(applicationYAML(app, repoURL: daemon.url("gitops.git"))) }
         var top = "cluster:\n  kubeconfig: \(fixture.dir)/production.kubeconfig\n"
+        top += "drills:\n  runbooks:\n    - runbook: corrupted-repo\n      rto_target: 30m\n"
         if drillCluster {
-            top += "drills:\n  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n"
+            top += "  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n"
         }
         top += extraYAML
         let workspace = try makeWorkspace(
-            in: "\(fixture.dir)/drctl", sourcesYAML: "  - name: gitops\n    kind: git-bundle\n    repo: \(repo)\n",
+            in: "\(fixture.dir)/drctl",
+            sourcesYAML: "  - name: gitops\n    kind: git-bundle\n    repo: \(repo)\n    rpo_target: 1d\n",
             topLevelYAML: top)
         let snapshot = try fixture.backup(workspace, "gitops")
         return (Setup(repo: repo, served: served, workspace: workspace, snapshot: snapshot,
@@ -92,6 +94,19 @@ struct DrillTests {
             #expect(try setup.workspace.catalog.drillResult(executionID) == .success)
             let tested = try setup.workspace.catalog.restoreTests()[setup.snapshot.id]
             #expect(tested?.executionID == executionID)
+            // The whole report is stored, with per-step timings and the configured targets.
+            let stored = try setup.workspace.catalog.drillReports(runbook: "corrupted-repo")
+            #expect(stored.count == 1)
+            #expect(stored.first?.executionID == executionID)
+            #expect(stored.first?.checks == report.checks)
+            #expect(stored.first?.rtoTargetSeconds == 1800)
+            #expect(stored.first?.rtoMet == true)
+            #expect(stored.first?.snapshots.first?.rpoTargetSeconds == 86400)
+            #expect(stored.first?.rpoMet == true)
+            let ran = report.steps.filter { $0.status != Drill.notRehearsed }
+            #expect(!ran.isEmpty && ran.allSatisfy { ($0.seconds ?? -1) >= 0 }, "\(report.steps)")
+            #expect(try setup.workspace.catalog.lastDrillStart(runbook: "corrupted-repo") != nil)
+            #expect(try setup.workspace.catalog.lastDrillStart(runbook: "cluster-loss") == nil)
         }
     }
 

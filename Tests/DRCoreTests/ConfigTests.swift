@@ -564,3 +564,57 @@ struct SchedulingConfigTests {
         }
     }
 }
+
+@Suite("Config: drills")
+struct DrillsConfigTests {
+    static let base = """
+        repository: ./repo
+        catalog: ./catalog.db
+        drills:
+          namespace_suffix: -rehearsal
+          runbooks:
+            - runbook: corrupted-repo
+              schedule: "0 4 1 */6 *"
+              timezone: Europe/Warsaw
+              rto_target: 30m
+            - runbook: argocd-crash
+              rto_target: 10m
+        sources:
+          - name: gitops
+            kind: git-bundle
+            repo: /srv/gitops.git
+
+        """
+
+    @Test("drills.runbooks: schedules, time zones and RTO targets parse; sandbox_dir defaults under data_dir")
+    func parses() throws {
+        try withTempDir { dir in
+            try write(Self.base, to: dir + "/drctl.yaml")
+            let config = try DRConfig.load(path: dir + "/drctl.yaml", environment: [:])
+            let drills = config.drillSettings
+            #expect(drills.namespaceSuffix == "-rehearsal")
+            #expect(drills.sandboxDir == config.dataDir + "/drills")
+            #expect(drills.runbooks.map(\.runbook) == ["corrupted-repo", "argocd-crash"])
+            #expect(drills.settings(for: "corrupted-repo")?.schedule == "0 4 1 */6 *")
+            #expect(drills.settings(for: "corrupted-repo")?.timeZone == "Europe/Warsaw")
+            #expect(drills.settings(for: "corrupted-repo")?.rtoTargetSeconds == 1800)
+            #expect(drills.settings(for: "argocd-crash")?.schedule == nil)
+            #expect(drills.settings(for: "cluster-loss") == nil)
+        }
+    }
+
+    @Test("bad drill entries name their field")
+    func errors() throws {
+        for (from, to, field) in [
+            ("rto_target: 30m", "rto_target: quickly", "drills.runbooks[0].rto_target"),
+            ("Europe/Warsaw", "Mars/Olympus", "drills.runbooks[0].timezone"),
+            ("\"0 4 1 */6 *\"", "\"0 4 1 */6\"", "drills.runbooks[0].schedule"),
+            ("- runbook: argocd-crash", "- runbook: corrupted-repo", "drills.runbooks[1].runbook"),
+            ("rto_target: 10m", "rto_targte: 10m", "drills.runbooks[1].rto_targte"),
+            ("namespace_suffix: -rehearsal", "namespace_suffix: \"\"", "drills.namespace_suffix"),
+        ] {
+            let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
+            #expect(error.field == field, "\(to): \(error)")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 public import Foundation
 internal import GRDB
+internal import Logging
 
 /// The overall result of a DR drill.
 public enum DrillResultKind: String, Sendable, Codable, CaseIterable {
@@ -63,5 +64,64 @@ extension Catalog {
             tests[id] = SnapshotTest(snapshotID: id, executionID: row[1], testedAt: ISO8601.parse(text) ?? .distantPast)
         }
         return tests
+    }
+}
+
+extension Catalog {
+    /// Stores the report of a finished drill (replacing an earlier one of the same execution).
+    public func recordDrillReport(_ report: DrillReport) throws {
+        guard let id = report.executionID else { return }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(report), as: UTF8.self)
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO drill_report (execution_id, runbook, started_at, result, report)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, report.runbook, ISO8601.format(report.startedAt), report.result.rawValue, json])
+        }
+    }
+
+    /// Stored drill reports, oldest first: of `runbook` only when given, and only the newest
+    /// `limit` per runbook when given. A report that no longer decodes is skipped and logged.
+    public func drillReports(runbook: String? = nil, limit: Int? = nil) throws -> [DrillReport] {
+        let rows = try read { db in
+            if let runbook {
+                return try Row.fetchAll(
+                    db, sql: "SELECT execution_id, report FROM drill_report WHERE runbook = ? ORDER BY started_at, execution_id",
+                    arguments: [runbook])
+            }
+            return try Row.fetchAll(db, sql: "SELECT execution_id, report FROM drill_report ORDER BY started_at, execution_id")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        var reports: [DrillReport] = []
+        for row in rows {
+            let text: String = row[1]
+            do {
+                reports.append(try decoder.decode(DrillReport.self, from: Data(text.utf8)))
+            } catch {
+                let id: String = row[0]
+                logger.warning("drill report of execution \(id) is unreadable and skipped: \(error)")
+            }
+        }
+        guard let limit else { return reports }
+        var kept: [DrillReport] = []
+        for name in Set(reports.map(\.runbook)) {
+            kept += reports.filter { $0.runbook == name }.suffix(limit)
+        }
+        return kept.sorted { ($0.startedAt, $0.executionID ?? "") < ($1.startedAt, $1.executionID ?? "") }
+    }
+
+    /// When the newest drill of `runbook` started (any result), or nil when it never ran.
+    public func lastDrillStart(runbook: String) throws -> Date? {
+        let text = try read { db in
+            try String.fetchOne(
+                db, sql: "SELECT MAX(started_at) FROM execution WHERE mode = 'drill' AND runbook = ?", arguments: [runbook])
+        }
+        return text.flatMap(ISO8601.parse)
     }
 }

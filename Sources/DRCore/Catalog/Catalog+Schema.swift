@@ -194,6 +194,21 @@ extension Catalog {
                 );
                 """)
         }
+        migrator.registerMigration("v6-drill-reports") { db in
+            // The full report of each drill (JSON of `DrillReport`), for `drctl drill report`
+            // and for scheduling drills; `runbook`, `started_at` and `result` are copied out
+            // for queries.
+            try db.execute(sql: """
+                CREATE TABLE drill_report (
+                    execution_id TEXT PRIMARY KEY REFERENCES execution(id) ON DELETE CASCADE,
+                    runbook TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    result TEXT NOT NULL CHECK (result IN ('SUCCESS', 'WARNINGS', 'FAILED')),
+                    report TEXT NOT NULL
+                );
+                CREATE INDEX drill_report_by_runbook ON drill_report(runbook, started_at);
+                """)
+        }
         return migrator
     }
 }

@@ -146,7 +146,7 @@ extension DRConfig {
             }
             config.onLocked = policy
         }
-        if let section = try top.mapping("drills", expected: "a mapping with optional `cluster`, `sandbox_dir` and `namespace_suffix`") {
+        if let section = try top.mapping("drills", expected: "a mapping with optional `cluster`, `sandbox_dir`, `namespace_suffix` and `runbooks`") {
             config.drills = try parseDrills(section, production: cluster, dataDir: dataDir)
         }
         return config
@@ -154,7 +154,7 @@ extension DRConfig {
 
     /// `drills:`; a drill cluster that is the production one (same kubeconfig and context) is refused.
     private static func parseDrills(_ section: MappingReader, production: ClusterConfig?, dataDir: String) throws(ConfigError) -> DrillsConfig {
-        try section.checkKeys(["cluster", "sandbox_dir", "namespace_suffix"])
+        try section.checkKeys(["cluster", "sandbox_dir", "namespace_suffix", "runbooks"])
         var drills = DrillsConfig(
             sandboxDir: try section.path("sandbox_dir", required: false, expected: "a string (a folder for drill sandboxes)")
                 ?? "\(dataDir)/drills")
@@ -179,6 +179,35 @@ extension DRConfig {
                                        "the drill cluster is the production cluster (same kubeconfig and context); a drill must never touch production: point it at another kubeconfig or context")
             }
             drills.cluster = cluster
+        }
+        let expected = "a list of mappings with `runbook` and optional `schedule`, `timezone` and `rto_target`"
+        for (index, node) in (try section.sequence("runbooks", required: false, expected: expected) ?? []).enumerated() {
+            let reader = try MappingReader(node, path: "\(section.field("runbooks"))[\(index)]", typeMark: node.mark,
+                                           expected: "a mapping with `runbook` and optional `schedule`, `timezone` and `rto_target`",
+                                           ctx: section.ctx)
+            try reader.checkKeys(["runbook", "schedule", "timezone", "rto_target"])
+            var entry = DrillRunbookConfig(
+                runbook: try reader.requiredString("runbook", expected: "a runbook name such as corrupted-repo"),
+                line: reader.mark?.line ?? node.mark?.line ?? 0)
+            if drills.runbooks.contains(where: { $0.runbook == entry.runbook }) {
+                throw reader.ctx.error(reader.entry("runbook")?.value.mark, reader.field("runbook"),
+                                       "runbook `\(entry.runbook)` is listed twice")
+            }
+            if let schedule = try reader.string("schedule", required: false, expected: "a string (a cron line or a macro like @monthly)") {
+                if let reason = validateScheduleShape(schedule) {
+                    throw reader.ctx.error(reader.entry("schedule")?.value.mark, reader.field("schedule"), reason)
+                }
+                entry.schedule = schedule
+            }
+            if let zone = try reader.string("timezone", required: false, expected: "an IANA time zone name such as Europe/Warsaw") {
+                guard TimeZone(identifier: zone) != nil else {
+                    throw reader.ctx.error(reader.entry("timezone")?.value.mark, reader.field("timezone"),
+                                           "unknown time zone `\(zone)`; expected an IANA name such as UTC, Europe/Warsaw or America/New_York")
+                }
+                entry.timeZone = zone
+            }
+            entry.rtoTargetSeconds = try reader.duration("rto_target")
+            drills.runbooks.append(entry)
         }
         return drills
     }

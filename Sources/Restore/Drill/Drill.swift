@@ -1,61 +1,6 @@
 public import DRCore
 public import Foundation
 
-/// One runbook step of a drill and what happened to it.
-public struct DrillStep: Sendable, Codable, Hashable {
-    public var id: String
-    public var title: String
-    /// `ok`, `changed`, `skipped`, `failed`, `not-run` or `not-rehearsed`.
-    public var status: String
-    /// Why the step was not rehearsed.
-    public var reason: String?
-}
-
-/// One verification of a restored artifact.
-public struct DrillCheck: Sendable, Codable, Hashable {
-    /// What was checked (`git gitops: refs`).
-    public var name: String
-    public var passed: Bool
-    /// What was found; a failure names the objects.
-    public var detail: String
-}
-
-/// A snapshot a drill restored, and the data it would lose.
-public struct DrillSnapshot: Sendable, Codable, Hashable {
-    public var id: String
-    public var source: String
-    public var kind: String
-    public var dataTime: Date
-    /// The drill's `--at` minus the snapshot's data time.
-    public var rpoSeconds: Double
-    /// Every verification of the restored copy passed.
-    public var verified: Bool
-}
-
-/// What a drill did, measured and verified.
-public struct DrillReport: Sendable, Codable, Hashable {
-    /// The journaled execution (nil when the drill stopped before it started).
-    public var executionID: String?
-    public var runbook: String
-    public var result: DrillResultKind
-    public var at: Date
-    public var startedAt: Date
-    /// Drill start to the last verification passing; nil when the drill failed.
-    public var rtoSeconds: Double?
-    /// The worst snapshot RPO.
-    public var rpoSeconds: Double?
-    public var steps: [DrillStep]
-    public var snapshots: [DrillSnapshot]
-    public var checks: [DrillCheck]
-    /// Why the drill failed, one line each.
-    public var problems: [String]
-    public var sandbox: String
-    public var sandboxKept: Bool
-
-    /// Steps that were not rehearsed.
-    public var notRehearsed: [DrillStep] { steps.filter { $0.status == Drill.notRehearsed } }
-}
-
 /// Rehearses a runbook: the same planner and executor as an incident, with local targets
 /// redirected into a fresh ``DrillSandbox`` and Kubernetes steps run against the drill cluster
 /// (or not rehearsed without one); then verifies every restored artifact, measures RTO and
@@ -65,7 +10,7 @@ public struct DrillReport: Sendable, Codable, Hashable {
 /// throws, unless `keepSandbox`.
 public struct Drill: Sendable {
     /// The step status recorded for a step that a drill skips on purpose.
-    public static let notRehearsed = "not-rehearsed"
+    public static let notRehearsed = DrillStep.notRehearsed
     /// Action name prefixes that need a Kubernetes cluster.
     static let clusterActionPrefixes = ["k8s.", "argocd.", "argocd-state.", "secrets."]
 
@@ -76,6 +21,8 @@ public struct Drill: Sendable {
     /// The folder sandboxes are created in.
     public var sandboxDir: String
     public var keepSandbox: Bool
+    /// Recorded in the report: `manual` or `schedule`.
+    public var trigger: String = "manual"
     public var confirmer: any Confirmer
     public var interrupt: InterruptFlag
     public var output: @Sendable (String) -> Void
@@ -198,11 +145,16 @@ public struct Drill: Sendable {
                 redactor: Redactor())
         }
         let recaps = Dictionary(execution.steps.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        let journal = Dictionary(
+            try workspace.catalog.executionSteps(execution.executionID).map { ($0.stepID, $0) },
+            uniquingKeysWith: { first, last in last.attempt >= first.attempt ? last : first })
         let steps = runbook.steps.map { step in
             if let reason = reasons[step.id] {
                 return DrillStep(id: step.id, title: step.title, status: Self.notRehearsed, reason: reason)
             }
-            return DrillStep(id: step.id, title: step.title, status: recaps[step.id]?.status?.rawValue ?? "not-run", reason: nil)
+            let seconds = journal[step.id].map { $0.finishedAt.timeIntervalSince($0.startedAt) }
+            return DrillStep(id: step.id, title: step.title, status: recaps[step.id]?.status?.rawValue ?? "not-run",
+                             seconds: seconds)
         }
 
         var problems: [String] = []
@@ -228,7 +180,9 @@ public struct Drill: Sendable {
         let snapshots = plan.snapshots.compactMap { bound -> DrillSnapshot? in
             guard let source = bound.source, let kind = bound.kind, let dataTime = bound.dataTime else { return nil }
             return DrillSnapshot(id: bound.id, source: source, kind: kind, dataTime: dataTime,
-                                 rpoSeconds: at.timeIntervalSince(dataTime), verified: verified.contains(bound.id))
+                                 rpoSeconds: at.timeIntervalSince(dataTime),
+                                 rpoTargetSeconds: workspace.config.source(named: source)?.scheduling.rpoTargetSeconds,
+                                 verified: verified.contains(bound.id))
         }
         try workspace.catalog.finishDrill(
             execution.executionID, result: result, rtoSeconds: rto,
@@ -237,9 +191,12 @@ public struct Drill: Sendable {
             try workspace.catalog.markRestoreTested(verified.sorted(), executionID: execution.executionID, at: workspace.now())
         }
         let report = DrillReport(
-            executionID: execution.executionID, runbook: runbook.name, result: result, at: at, startedAt: startedAt,
-            rtoSeconds: rto, rpoSeconds: snapshots.map(\.rpoSeconds).max(), steps: steps, snapshots: snapshots,
+            executionID: execution.executionID, runbook: runbook.name, result: result, trigger: trigger, at: at,
+            startedAt: startedAt, finishedAt: workspace.now(), rtoSeconds: rto,
+            rtoTargetSeconds: workspace.config.drillSettings.settings(for: runbook.name)?.rtoTargetSeconds,
+            rpoSeconds: snapshots.map(\.rpoSeconds).max(), steps: steps, snapshots: snapshots,
             checks: checks, problems: problems, sandbox: sandbox.root, sandboxKept: keepSandbox)
+        try workspace.catalog.recordDrillReport(report)
         output("Drill \(result.rawValue): \(problems.isEmpty ? "\(reasons.count) step(s) not rehearsed" : problems.joined(separator: "; "))")
         return report
     }
