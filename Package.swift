@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "DRCore", "Snapshots", "CCurl",
+                "DRCore", "Snapshots", "Restore", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
@@ -128,7 +128,7 @@ let package = Package(
             name: "PruneTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
         .testTarget(
-            name: "RunTests", dependencies: ["Scheduler", "Snapshots", "DRCore", "TestSupport"],
+            name: "RunTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],

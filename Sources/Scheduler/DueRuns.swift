@@ -29,24 +29,32 @@ public struct DueDecision: Sendable, Codable, Equatable {
 public struct DueReport: Sendable, Codable {
     /// Every scheduled source and what was decided.
     public var decisions: [DueDecision]
+    /// Every scheduled drill and what was decided.
+    public var drillDecisions: [DrillDueDecision]
     /// The catalog run, when something ran.
     public var runID: Int64?
     public var outcomes: [BackupOutcome]
+    /// The drills that ran (after the backups).
+    public var drills: [DrillOutcome]
     /// Set when another run held the lock and `on_locked: skip` applied (its pid, if known).
     public var lockedBy: Int32?
     /// True when the lock was busy and this invocation did nothing.
     public var skippedLocked: Bool
-    /// Whether everything due succeeded (skipped-late sources do not count as failures).
-    public var succeeded: Bool { outcomes.allSatisfy(\.succeeded) }
+    /// Whether everything due succeeded (skipped-late sources do not count as failures, nor
+    /// do drills with WARNINGS).
+    public var succeeded: Bool { outcomes.allSatisfy(\.succeeded) && !drills.contains(where: \.failed) }
 
     private enum CodingKeys: String, CodingKey {
-        case decisions, runID, outcomes, lockedBy, skippedLocked, succeeded
+        case decisions, drillDecisions, runID, outcomes, drills, lockedBy, skippedLocked, succeeded
     }
 
-    public init(decisions: [DueDecision], runID: Int64?, outcomes: [BackupOutcome], lockedBy: Int32?, skippedLocked: Bool) {
+    public init(decisions: [DueDecision], drillDecisions: [DrillDueDecision] = [], runID: Int64?,
+                outcomes: [BackupOutcome], drills: [DrillOutcome] = [], lockedBy: Int32?, skippedLocked: Bool) {
         self.decisions = decisions
+        self.drillDecisions = drillDecisions
         self.runID = runID
         self.outcomes = outcomes
+        self.drills = drills
         self.lockedBy = lockedBy
         self.skippedLocked = skippedLocked
     }
@@ -54,8 +62,10 @@ public struct DueReport: Sendable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         decisions = try container.decode([DueDecision].self, forKey: .decisions)
+        drillDecisions = try container.decodeIfPresent([DrillDueDecision].self, forKey: .drillDecisions) ?? []
         runID = try container.decodeIfPresent(Int64.self, forKey: .runID)
         outcomes = try container.decode([BackupOutcome].self, forKey: .outcomes)
+        drills = try container.decodeIfPresent([DrillOutcome].self, forKey: .drills) ?? []
         lockedBy = try container.decodeIfPresent(Int32.self, forKey: .lockedBy)
         skippedLocked = try container.decode(Bool.self, forKey: .skippedLocked)
     }
@@ -63,8 +73,10 @@ public struct DueReport: Sendable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(decisions, forKey: .decisions)
+        try container.encode(drillDecisions, forKey: .drillDecisions)
         try container.encodeIfPresent(runID, forKey: .runID)
         try container.encode(outcomes, forKey: .outcomes)
+        try container.encode(drills, forKey: .drills)
         try container.encodeIfPresent(lockedBy, forKey: .lockedBy)
         try container.encode(skippedLocked, forKey: .skippedLocked)
         try container.encode(succeeded, forKey: .succeeded)
@@ -104,13 +116,15 @@ public enum DueRuns {
         }
     }
 
-    /// The earliest next fire time over all scheduled sources after `date`.
+    /// The earliest next fire time over all scheduled sources and drills after `date`.
     public static func nextFire(_ config: DRConfig, after date: Date) throws -> Date? {
-        try config.sources.compactMap { try schedule(of: $0)?.next(after: date) }.min()
+        let sources = try config.sources.compactMap { try schedule(of: $0)?.next(after: date) }
+        return (sources + [try DrillRuns.nextFire(config, after: date)].compactMap { $0 }).min()
     }
 
-    /// Runs everything due under the data folder's lock, in one catalog run with trigger
-    /// `cron`; then writes metrics and sends notifications (``RunReporting``).
+    /// Runs everything due under the data folder's lock: the due sources in one catalog run
+    /// with trigger `cron`, then the due drills (``DrillRuns``); then writes metrics and sends
+    /// notifications (``RunReporting``, `drill-failure`).
     ///
     /// With `dryRun` nothing runs and no lock is taken. When the lock is busy, `on_locked`
     /// decides: `skip` returns a report with ``DueReport/skippedLocked``; `wait` blocks, then
@@ -121,8 +135,9 @@ public enum DueRuns {
     ) throws -> DueReport {
         let logger = workspace.logger
         if dryRun {
-            return DueReport(decisions: try plan(workspace, now: workspace.now()), runID: nil, outcomes: [],
-                             lockedBy: nil, skippedLocked: false)
+            let now = workspace.now()
+            return DueReport(decisions: try plan(workspace, now: now), drillDecisions: try DrillRuns.plan(workspace, now: now),
+                             runID: nil, outcomes: [], lockedBy: nil, skippedLocked: false)
         }
         let lock: RunLock
         switch try RunLock.acquire(dataDir: workspace.config.dataDir, wait: workspace.config.onLocked == .wait) {
@@ -141,12 +156,24 @@ public enum DueRuns {
         }
         if !late.isEmpty { try ScheduleState.recordSkips(late, at: now, dataDir: workspace.config.dataDir) }
         let due = decisions.filter { $0.action == .run }.map(\.source)
-        guard !due.isEmpty else {
+        let drillDecisions = try DrillRuns.plan(workspace, now: now)
+        let dueDrills = drillDecisions.filter { $0.action == .run }.map(\.runbook)
+        guard !due.isEmpty || !dueDrills.isEmpty else {
             logger.info("nothing is due")
-            return DueReport(decisions: decisions, runID: nil, outcomes: [], lockedBy: nil, skippedLocked: false)
+            return DueReport(decisions: decisions, drillDecisions: drillDecisions, runID: nil, outcomes: [],
+                             lockedBy: nil, skippedLocked: false)
         }
-        let (runID, outcomes) = try Backup.run(workspace, sources: due, trigger: .cron, options: options)
+        var runID: Int64?
+        var outcomes: [BackupOutcome] = []
+        if !due.isEmpty {
+            let backups = try Backup.run(workspace, sources: due, trigger: .cron, options: options)
+            runID = backups.runID
+            outcomes = backups.outcomes
+        }
+        let drills = DrillRuns.run(workspace, runbooks: dueDrills)
         RunReporting.afterRun(workspace, outcomes: outcomes, notifier: notifier)
-        return DueReport(decisions: decisions, runID: runID, outcomes: outcomes, lockedBy: nil, skippedLocked: false)
+        DrillRuns.notify(drills, notifier: notifier)
+        return DueReport(decisions: decisions, drillDecisions: drillDecisions, runID: runID, outcomes: outcomes,
+                         drills: drills, lockedBy: nil, skippedLocked: false)
     }
 }

@@ -1,7 +1,8 @@
 public import DRCore
 public import Foundation
 
-/// The Prometheus textfile (`metrics_file:`) for node_exporter's textfile collector.
+/// The Prometheus textfile (`metrics_file:`) for node_exporter's textfile collector: backups
+/// per source and the newest drill per runbook.
 public enum Metrics {
     /// The exposition text for `histories` at `now`, sources in name order. A series is left
     /// out for a source that has no value for it yet (e.g. no verified snapshot).
@@ -37,12 +38,41 @@ public enum Metrics {
         return text
     }
 
+    /// The exposition text for the newest drill of each runbook in `reports`, runbooks in
+    /// name order; empty when no drill ran.
+    public static func renderDrills(_ reports: [DrillReport]) -> String {
+        var latest: [String: DrillReport] = [:]
+        for report in reports where (latest[report.runbook]?.startedAt ?? .distantPast) <= report.startedAt {
+            latest[report.runbook] = report
+        }
+        let sorted = latest.values.sorted { $0.runbook < $1.runbook }
+        guard !sorted.isEmpty else { return "" }
+        var text = ""
+        func family(_ name: String, _ help: String, _ value: (DrillReport) -> Double?) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for report in sorted {
+                guard let value = value(report) else { continue }
+                text += "\(name){runbook=\"\(escape(report.runbook))\"} \(number(value))\n"
+            }
+        }
+        family("drctl_drill_last_timestamp_seconds", "Unix time the newest drill of the runbook started.") {
+            $0.startedAt.timeIntervalSince1970
+        }
+        family("drctl_drill_success", "1 when the newest drill of the runbook passed (SUCCESS or WARNINGS), 0 when it FAILED.") {
+            $0.result == .failed ? 0 : 1
+        }
+        family("drctl_drill_rto_seconds", "Measured RTO of the newest drill of the runbook.") { $0.rtoSeconds }
+        family("drctl_drill_rpo_seconds", "Worst RPO of the newest drill of the runbook.") { $0.rpoSeconds }
+        return text
+    }
+
     /// Writes the textfile for every configured source atomically (temporary file, fsync,
     /// rename), so the collector never reads half a file. Does nothing without `metrics_file:`.
     public static func write(_ workspace: Workspace) throws {
         guard let path = workspace.config.metricsFile else { return }
         let histories = try SourceHistory.load(workspace, sources: workspace.config.sources.map(\.name))
         let text = render(Array(histories.values), now: workspace.now())
+            + renderDrills(try workspace.catalog.drillReports(limit: 1))
         try FileIO.atomicWrite(Array(text.utf8), to: path, mode: 0o644)
     }
 

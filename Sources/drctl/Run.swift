@@ -7,13 +7,14 @@ import Snapshots
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Back up every scheduled source that is due (for system cron or a Kubernetes CronJob).",
+        abstract: "Back up every scheduled source, then run every scheduled drill, that is due (for system cron or a Kubernetes CronJob).",
         discussion: """
             A source is due when its schedule fired since its last successful backup (or it never \
             succeeded); missed slots run once. Runs later than `starting_deadline` are skipped and \
             recorded. A lock on the data folder keeps overlapping invocations apart (`on_locked`). \
             Exits 0 when everything due succeeded (or nothing was due, or another run holds the lock \
-            with `on_locked: skip`).
+            with `on_locked: skip`). Drills listed under `drills.runbooks` with a `schedule` run after \
+            the backups; a FAILED drill exits 1 and sends the `drill-failure` notification.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -60,11 +61,30 @@ struct RunCommand: ParsableCommand {
                     print("\(outcome.source): FAILED \(outcome.error ?? "unknown error")")
                 }
             }
+            for decision in report.drillDecisions {
+                switch decision.action {
+                case .run where dryRun:
+                    print("drill \(decision.runbook): due (slot \(Terminal.time(decision.slot)))")
+                case .run, .skipLate:
+                    break
+                case .notDue:
+                    print("drill \(decision.runbook): not due, next \(Terminal.time(decision.next))")
+                }
+            }
+            for drill in report.drills {
+                if let result = drill.report {
+                    let rto = result.rtoSeconds.map { String(format: ", RTO %.1fs", $0) } ?? ""
+                    print("drill \(drill.runbook): \(result.result.rawValue)\(rto)\(drill.error.map { ": \($0)" } ?? "")")
+                } else {
+                    print("drill \(drill.runbook): FAILED to start: \(drill.error ?? "unknown error")")
+                }
+            }
         }
         let failures = report.outcomes.filter { !$0.succeeded }
         if !failures.isEmpty {
             let codes = Set(failures.compactMap { $0.errorCode.flatMap(DRError.Code.init(rawValue:)) })
             throw ExitCode(codes.count == 1 ? (codes.first?.exitCode ?? 1) : DRError.Code.failed.exitCode)
         }
+        if report.drills.contains(where: \.failed) { throw ExitCode(DRError.Code.failed.exitCode) }
     }
 }

@@ -1,7 +1,7 @@
 public import DRCore
 import Foundation
 
-/// Checks every source's `schedule:` fully, beyond the shape DRCore's loader checks.
+/// Checks every source's and drill's `schedule:` fully, beyond the shape DRCore's loader checks.
 public enum ScheduleValidation {
     /// Parses each source's schedule in its time zone; throws `DRError(.config)` reading
     /// `FILE:LINE: sources[i].schedule: message` for the first that does not parse.
@@ -12,6 +12,14 @@ public enum ScheduleValidation {
             } catch let error as DRError {
                 let field = error.message.hasPrefix("unknown time zone") ? "timezone" : "schedule"
                 throw DRError(.config, "\(config.file):\(source.line): sources[\(index)].\(field): \(error.message)",
+                              hint: error.hint)
+            }
+        }
+        for (index, entry) in config.drillSettings.runbooks.enumerated() {
+            do {
+                _ = try DrillRuns.schedule(of: entry)
+            } catch let error as DRError {
+                throw DRError(.config, "\(config.file):\(entry.line): drills.runbooks[\(index)].schedule: \(error.message)",
                               hint: error.hint)
             }
         }
