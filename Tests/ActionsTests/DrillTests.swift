@@ -23,20 +23,25 @@ struct DrillTests {
         let sandboxDir: String
     }
 
-    func setUp(_ fixture: ActionFixture, drillCluster: Bool, extraYAML: String = "") throws -> (Setup, GitDaemon) {
+    /// `suffix`: the drill cluster's objects live in namespaces with this suffix, and
+    /// `drills.namespace_suffix` says so.
+    func setUp(_ fixture: ActionFixture, drillCluster: Bool, suffix: String = "", extraYAML: String = "") throws -> (Setup, GitDaemon) {
         let git = try GitFixture()
         let served = "\(fixture.dir)/served"
         let repo = "\(served)/gitops.git"
         try makeServedGitOps(git, work: "\(fixture.dir)/work", bare: repo, apps: Self.apps)
         let daemon = try GitDaemon(base: served)
-        try fixture.installArgo()
-        try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system"))
-        for app in Self.apps { try fixture.seed(applicationYAML(app, repoURL: daemon.url("gitops.git"))) }
+        try fixture.installArgo(namespace: "argocd\(suffix)")
+        try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system\(suffix)"))
+        for app in Self.apps {
+            try fixture.seed(applicationYAML(app, repoURL: daemon.url("gitops.git"), namespace: "argocd\(suffix)"))
+        }
         var top = "cluster:\n  kubeconfig: \(fixture.dir)/production.kubeconfig\n"
         top += "drills:\n  runbooks:\n    - runbook: corrupted-repo\n      rto_target: 30m\n"
         if drillCluster {
             top += "  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n"
         }
+        if !suffix.isEmpty { top += "  namespace_suffix: \(suffix)\n" }
         top += extraYAML
         let workspace = try makeWorkspace(
             in: "\(fixture.dir)/drctl",
@@ -107,6 +112,31 @@ struct DrillTests {
             #expect(!ran.isEmpty && ran.allSatisfy { ($0.seconds ?? -1) >= 0 }, "\(report.steps)")
             #expect(try setup.workspace.catalog.lastDrillStart(runbook: "corrupted-repo") != nil)
             #expect(try setup.workspace.catalog.lastDrillStart(runbook: "cluster-loss") == nil)
+        }
+    }
+
+    @Test("namespace_suffix: a drill on a shared drill cluster touches only the suffixed namespaces")
+    func namespaceSuffix() async throws {
+        try await withActionFixture { fixture in
+            let (setup, daemon) = try setUp(fixture, drillCluster: true, suffix: "-drill")
+            defer { daemon.stop() }
+            // The shared cluster's own workload of the same name, which the drill must leave alone.
+            try fixture.seed(deploymentYAML("gitops-git-daemon", namespace: "gitops-system"))
+            let runbook = try RunbookLoader.load(name: "corrupted-repo", config: setup.workspace.config)
+            let output = OutputLog()
+            let report = try await blocking {
+                try Drill(workspace: setup.workspace, output: { output.append($0) }).run(runbook)
+            }
+            #expect(report.result == .success, "\(report.problems)\n\(output.text)")
+            let restarted = ["spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"]
+            let drilled = try fixture.object("apps/v1", "Deployment", "gitops-system-drill", "gitops-git-daemon")
+            #expect(drilled?[path: restarted] != nil, "the drill did not restart the suffixed deployment")
+            let shared = try fixture.object("apps/v1", "Deployment", "gitops-system", "gitops-git-daemon")
+            #expect(shared != nil)
+            #expect(shared?[path: restarted] == nil, "the drill touched an unsuffixed namespace")
+            let paths = fixture.server.requests.map(\.path)
+            #expect(!paths.contains { $0.contains("/namespaces/gitops-system/") || $0.contains("/namespaces/argocd/") },
+                    "\(paths.filter { $0.contains("/namespaces/") })")
         }
     }
 

@@ -25,11 +25,11 @@ func makeServedGitOps(_ git: GitFixture, work: String, bare: String, apps: [Stri
 }
 
 /// An ArgoCD Application reading `apps/NAME` of `repoURL`, with automated sync.
-func applicationYAML(_ name: String, repoURL: String) -> String {
+func applicationYAML(_ name: String, repoURL: String, namespace: String = "argocd") -> String {
     """
     apiVersion: argoproj.io/v1alpha1
     kind: Application
-    metadata: {name: \(name), namespace: argocd}
+    metadata: {name: \(name), namespace: \(namespace)}
     spec:
       project: default
       source: {repoURL: "\(repoURL)", targetRevision: main, path: apps/\(name)}

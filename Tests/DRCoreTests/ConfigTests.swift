@@ -612,6 +612,7 @@ struct DrillsConfigTests {
             ("- runbook: argocd-crash", "- runbook: corrupted-repo", "drills.runbooks[1].runbook"),
             ("rto_target: 10m", "rto_targte: 10m", "drills.runbooks[1].rto_targte"),
             ("namespace_suffix: -rehearsal", "namespace_suffix: \"\"", "drills.namespace_suffix"),
+            ("namespace_suffix: -rehearsal", "namespace_suffix: _Drill", "drills.namespace_suffix"),
         ] {
             let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
             #expect(error.field == field, "\(to): \(error)")

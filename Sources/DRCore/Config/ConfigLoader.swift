@@ -163,6 +163,11 @@ extension DRConfig {
                 throw section.ctx.error(section.entry("namespace_suffix")?.value.mark, section.field("namespace_suffix"),
                                         "must not be empty: drill namespaces must differ from production ones")
             }
+            guard suffix.count <= 20, suffix.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }),
+                  suffix.last != "-" else {
+                throw section.ctx.error(section.entry("namespace_suffix")?.value.mark, section.field("namespace_suffix"),
+                                        "`\(suffix)` cannot end a namespace name: use at most 20 lowercase letters, digits and `-`, not ending in `-` (e.g. `-drill`)")
+            }
             drills.namespaceSuffix = suffix
         }
         if let reader = try section.mapping("cluster", expected: "a mapping with `kubeconfig` and optional `context`") {

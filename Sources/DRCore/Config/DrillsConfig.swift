@@ -4,13 +4,14 @@ public struct DrillsConfig: Sendable {
     public var cluster: ClusterConfig?
     /// Folder under which every drill gets a fresh sandbox (default `<data_dir>/drills`).
     public var sandboxDir: String
-    /// Appended to namespaces a drill creates in the drill cluster (default `-drill`).
-    public var namespaceSuffix: String
+    /// Appended to every namespace a drill addresses in the drill cluster, for a drill cluster
+    /// shared with other workloads; nil (the default) for a dedicated drill cluster.
+    public var namespaceSuffix: String?
     /// Per-runbook drill settings (`runbooks:`): schedules and RTO targets.
     public var runbooks: [DrillRunbookConfig] = []
 
     /// Creates a drills section.
-    public init(cluster: ClusterConfig? = nil, sandboxDir: String, namespaceSuffix: String = "-drill") {
+    public init(cluster: ClusterConfig? = nil, sandboxDir: String, namespaceSuffix: String? = nil) {
         self.cluster = cluster
         self.sandboxDir = sandboxDir
         self.namespaceSuffix = namespaceSuffix

@@ -28,6 +28,10 @@ public final class KubeClient: Sendable {
         public var maxBackoff: Duration = .seconds(30)
         /// How often a paginated list starts over after its continue token expired (410).
         public var listRestarts: Int = 3
+        /// Appended to every namespace the client addresses (a drill cluster shared with other
+        /// workloads): request paths, `metadata.namespace` of created and applied objects, and
+        /// the names of Namespace objects. A namespace that already ends with it is kept.
+        public var namespaceSuffix: String?
 
         /// The defaults: 30 s per attempt, 4 retries from 200 ms.
         public init() {}
@@ -66,6 +70,8 @@ public final class KubeClient: Sendable {
 
         /// True for core Secrets, whose bodies never appear in logs or errors.
         var isSecret: Bool { group.isEmpty && name == "secrets" }
+        /// True for core Namespaces.
+        var isNamespace: Bool { group.isEmpty && name == "namespaces" }
 
         /// Equal when group, version, name, kind and scope match (verbs are not compared).
         public static func == (lhs: Resource, rhs: Resource) -> Bool {
@@ -136,7 +142,7 @@ public final class KubeClient: Sendable {
                 if let labelSelector, !labelSelector.isEmpty { query.append(("labelSelector", labelSelector)) }
                 if let fieldSelector, !fieldSelector.isEmpty { query.append(("fieldSelector", fieldSelector)) }
                 let request = KubeHTTPRequest(
-                    method: "GET", path: KubePaths.resourcePath(resource, namespace: namespace), query: query,
+                    method: "GET", path: KubePaths.resourcePath(resource, namespace: namespace.map(mapped)), query: query,
                     sensitive: resource.isSecret)
                 let response = try send(request)
                 if response.status == 410, restarts < options.listRestarts {
@@ -177,7 +183,8 @@ public final class KubeClient: Sendable {
         let (resource, namespace, _) = try target(of: object, needsName: false)
         let request = KubeHTTPRequest(
             method: "POST", path: KubePaths.resourcePath(resource, namespace: namespace),
-            body: try encode(object, resource: resource), contentType: "application/json", sensitive: resource.isSecret)
+            body: try encode(relocated(object, resource: resource, namespace: namespace), resource: resource),
+            contentType: "application/json", sensitive: resource.isSecret)
         return try decode(try checked(try send(request), request), request)
     }
 
@@ -187,7 +194,7 @@ public final class KubeClient: Sendable {
     /// With `force`, conflicts with other managers are overridden; with `dryRun` nothing is stored.
     public func apply(_ object: JSONValue, fieldManager: String = "drctl", force: Bool = true, dryRun: Bool = false) throws -> JSONValue {
         let (resource, namespace, name) = try target(of: object, needsName: true)
-        var body = object
+        var body = relocated(object, resource: resource, namespace: namespace)
         body.remove(["metadata", "managedFields"])
         var query: [(String, String)] = [("fieldManager", fieldManager)]
         if force { query.append(("force", "true")) }
@@ -232,7 +239,24 @@ public final class KubeClient: Sendable {
             throw DRError(.failed, "cannot address a \(resource.kind) with an empty name")
         }
         let namespace = resource.namespaced ? (namespace.flatMap { $0.isEmpty ? nil : $0 } ?? endpoint.defaultNamespace) : nil
-        return KubePaths.resourcePath(resource, namespace: namespace, name: name)
+        return KubePaths.resourcePath(resource, namespace: namespace.map(mapped), name: resource.isNamespace ? mapped(name) : name)
+    }
+
+    /// `namespace` with ``Options/namespaceSuffix`` appended (once).
+    func mapped(_ namespace: String) -> String {
+        guard let suffix = options.namespaceSuffix, !suffix.isEmpty, !namespace.hasSuffix(suffix) else { return namespace }
+        return namespace + suffix
+    }
+
+    /// `object` with its namespace (and, for a Namespace, its name) mapped like its path.
+    func relocated(_ object: JSONValue, resource: Resource, namespace: String?) -> JSONValue {
+        guard options.namespaceSuffix != nil else { return object }
+        var object = object
+        if let namespace { object["metadata"]?["namespace"] = .string(namespace) }
+        if resource.isNamespace, let name = object[path: ["metadata", "name"]]?.stringValue {
+            object["metadata"]?["name"] = .string(mapped(name))
+        }
+        return object
     }
 
     /// The resource, namespace and name an object's `apiVersion`, `kind` and `metadata` point at.
@@ -252,9 +276,9 @@ public final class KubeClient: Sendable {
         var namespace: String?
         if resource.namespaced {
             let given = object[path: ["metadata", "namespace"]]?.stringValue ?? ""
-            namespace = given.isEmpty ? endpoint.defaultNamespace : given
+            namespace = mapped(given.isEmpty ? endpoint.defaultNamespace : given)
         }
-        return (resource, namespace, name)
+        return (resource, namespace, resource.isNamespace && !name.isEmpty ? mapped(name) : name)
     }
 
     private func encode(_ object: JSONValue, resource: Resource) throws -> [UInt8] {

@@ -59,7 +59,9 @@ public struct Drill: Sendable {
                 let endpoint = try KubeEndpoint.resolve(
                     KubeConnectionSettings(kubeconfigPath: settings.kubeconfig, context: settings.context),
                     environment: workspace.environment, logger: workspace.logger)
-                return try KubeClient(endpoint: endpoint, logger: workspace.logger)
+                var options = KubeClient.Options()
+                options.namespaceSuffix = workspace.config.drillSettings.namespaceSuffix
+                return try KubeClient(endpoint: endpoint, logger: workspace.logger, options: options)
             }
         }
     }
