@@ -43,11 +43,17 @@ struct DrillRunCommand: ParsableCommand {
         let workspace = try global.openWorkspace()
         let loaded = try RunbookLoader.load(name: runbook, config: workspace.config)
         let interrupt = InterruptFlag()
-        let signals = RestoreTerminal.stopOnInterrupt(interrupt)
+        // A second Ctrl-C exits at once: remove the sandbox first (unless it is to be kept).
+        let current = SandboxSlot()
+        let keep = keepSandbox
+        let signals = RestoreTerminal.stopOnInterrupt(
+            interrupt, abortMessage: "drill aborted; its execution stays marked running and is not a drill result",
+            onAbort: { if !keep { current.take()?.remove() } })
         defer { signals.cancel() }
-        let drill = try Drill(
+        var drill = try Drill(
             workspace: workspace, keepSandbox: keepSandbox, confirmer: RestoreTerminal.confirmer(yes: yes),
             interrupt: interrupt, output: RestoreTerminal.output(json: json))
+        drill.sandboxCreated = { current.set($0) }
         let report = try drill.run(loaded, at: at.flatMap(ISO8601.parse))
         if json { try Terminal.json(report) }
         switch report.result {
@@ -58,5 +64,25 @@ struct DrillRunCommand: ParsableCommand {
         case .failed:
             throw DRError(.failed, "drill of \(report.runbook) FAILED: \(report.problems.joined(separator: "; "))")
         }
+    }
+}
+
+/// The sandbox of the running drill, for the abort handler.
+final class SandboxSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sandbox: DrillSandbox?
+
+    func set(_ value: DrillSandbox) {
+        lock.lock()
+        sandbox = value
+        lock.unlock()
+    }
+
+    func take() -> DrillSandbox? {
+        lock.lock()
+        defer { lock.unlock() }
+        let value = sandbox
+        sandbox = nil
+        return value
     }
 }

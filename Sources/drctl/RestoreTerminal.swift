@@ -24,12 +24,16 @@ enum RestoreTerminal {
     }
 
     /// The first Ctrl-C asks the executor to stop before the next step; a second one aborts.
-    static func stopOnInterrupt(_ flag: InterruptFlag) -> any DispatchSourceSignal {
+    static func stopOnInterrupt(
+        _ flag: InterruptFlag, abortMessage: String = "aborted; the execution stays marked running (resume it with --resume)",
+        onAbort: @escaping @Sendable () -> Void = {}
+    ) -> any DispatchSourceSignal {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
             if flag.isRaised {
-                Terminal.error("aborted; the execution stays marked running (resume it with --resume)")
+                onAbort()
+                Terminal.error(abortMessage)
                 Foundation.exit(130)
             }
             flag.raise()

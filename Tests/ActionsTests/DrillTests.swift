@@ -246,6 +246,19 @@ struct DrillTests {
                 #expect(try setup.workspace.catalog.execution(matching: executionID).status == .failed)
                 #expect(try setup.workspace.catalog.drillResult(executionID) == .failed)
             }
+            // The kept sandbox survives the next drill; one left by a killed drill (lock free,
+            // not kept) is swept; a stray folder that is not a sandbox is left alone.
+            let kept = FileIO.list(setup.sandboxDir).map { "\(setup.sandboxDir)/\($0)" }
+            #expect(kept.count == 1 && FileIO.exists("\(kept[0])/.keep"))
+            let killed = "\(setup.sandboxDir)/drill-20260101T000000Z-dead"
+            try FileIO.createDirectory("\(killed)/git/gitops")
+            try FileIO.atomicWrite([], to: "\(killed)/.drill.lock")
+            let stray = "\(setup.sandboxDir)/notes"
+            try FileIO.createDirectory(stray)
+            _ = try await blocking { try Drill(workspace: setup.workspace, output: { _ in }).run(runbook) }
+            #expect(!FileIO.exists(killed))
+            #expect(FileIO.exists(kept[0]))
+            #expect(FileIO.exists(stray))
         }
     }
 

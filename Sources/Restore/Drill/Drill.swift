@@ -1,5 +1,6 @@
 public import DRCore
 public import Foundation
+internal import Logging
 
 /// Rehearses a runbook: the same planner and executor as an incident, with local targets
 /// redirected into a fresh ``DrillSandbox`` and Kubernetes steps run against the drill cluster
@@ -23,6 +24,8 @@ public struct Drill: Sendable {
     public var keepSandbox: Bool
     /// Recorded in the report: `manual` or `schedule`.
     public var trigger: String = "manual"
+    /// Called with the sandbox as soon as it exists (the CLI removes it if the user aborts).
+    public var sandboxCreated: @Sendable (DrillSandbox) -> Void = { _ in }
     public var confirmer: any Confirmer
     public var interrupt: InterruptFlag
     public var output: @Sendable (String) -> Void
@@ -110,7 +113,15 @@ public struct Drill: Sendable {
         let startedAt = workspace.now()
         let at = at ?? startedAt
         let sandbox = try DrillSandbox.create(in: sandboxDir, now: startedAt)
-        defer { if !keepSandbox { sandbox.remove() } }
+        let hold = try sandbox.hold()
+        defer {
+            if keepSandbox { sandbox.markKept() } else { sandbox.remove() }
+            withExtendedLifetime(hold) {}
+        }
+        sandboxCreated(sandbox)
+        for stale in DrillSandbox.sweep(parent: sandboxDir, except: sandbox) {
+            workspace.logger.notice("removed the sandbox \(stale) left by an interrupted drill")
+        }
         output("Drill of runbook \(runbook.name) in sandbox \(sandbox.root)")
 
         var reasons: [String: String] = [:]

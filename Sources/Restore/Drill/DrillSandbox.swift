@@ -1,6 +1,10 @@
 import DRCore
 public import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A fresh folder that one drill restores into: repositories under `git/`, volumes under
 /// `volumes/`, decrypted exports under `exports/`. Nothing outside it is written.
 public struct DrillSandbox: Sendable, Hashable {
@@ -43,4 +47,55 @@ public struct DrillSandbox: Sendable, Hashable {
     public func remove() {
         FileIO.remove(root)
     }
+
+    /// The file a running drill holds a `flock` on.
+    var lockPath: String { "\(root)/.drill.lock" }
+    /// Marks a sandbox kept on purpose (`--keep-sandbox`): never swept.
+    var keepPath: String { "\(root)/.keep" }
+
+    /// Takes the sandbox's lock for as long as the returned hold lives: a later drill sweeps
+    /// only sandboxes whose lock is free (their drill was killed).
+    func hold() throws -> SandboxHold {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DRError(.io, "cannot create \(lockPath)", cause: POSIXError.current) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw DRError(.io, "cannot lock \(lockPath)", cause: POSIXError.current)
+        }
+        return SandboxHold(fd: fd)
+    }
+
+    /// Marks the sandbox kept, so that ``sweep(parent:except:)`` leaves it.
+    func markKept() {
+        try? FileIO.atomicWrite(Array("kept by --keep-sandbox; delete this folder when done\n".utf8), to: keepPath, mode: 0o600)
+    }
+
+    /// Removes the sandboxes under `parent` left behind by drills that were killed (their
+    /// lock is free and they are not marked kept); returns their paths.
+    static func sweep(parent: String, except current: DrillSandbox) -> [String] {
+        var removed: [String] = []
+        for name in FileIO.list(parent) where name.hasPrefix("drill-") {
+            let sandbox = DrillSandbox(root: "\(parent)/\(name)")
+            guard sandbox != current, FileIO.isDirectory(sandbox.root), !FileIO.exists(sandbox.keepPath) else { continue }
+            let fd = open(sandbox.lockPath, O_RDWR | O_CLOEXEC)
+            if fd >= 0 {
+                defer { close(fd) }
+                guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            } else if errno != ENOENT {
+                continue
+            }
+            sandbox.remove()
+            removed.append(sandbox.root)
+        }
+        return removed
+    }
+}
+
+/// A running drill's lock on its sandbox; released when this is deallocated.
+final class SandboxHold {
+    private let fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+
+    deinit { close(fd) }
 }
