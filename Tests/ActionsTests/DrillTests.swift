@@ -262,6 +262,98 @@ struct DrillTests {
         }
     }
 
+    /// A workspace with a volume `data` and a Secret export `secrets` (from kubectl output),
+    /// both backed up, and the fake server as the drill cluster.
+    func volumeAndExportSetup(_ fixture: ActionFixture) throws -> Workspace {
+        let volume = "\(fixture.dir)/volume"
+        try FileIO.createDirectory("\(volume)/uploads/2026")
+        try FileIO.atomicWrite(Array("<?php // wp-config\n".utf8), to: "\(volume)/wp-config.php")
+        try FileIO.atomicWrite(Array(repeating: 0x42, count: 70_000), to: "\(volume)/uploads/2026/photo.jpg")
+        let list = "\(fixture.dir)/secrets.yaml"
+        try FileIO.atomicWrite(Array(SecretFixtures.kubectlList().utf8), to: list)
+        let workspace = try makeWorkspace(
+            in: "\(fixture.dir)/drctl",
+            sourcesYAML: """
+                  - name: data
+                    kind: pvc-archive
+                    path: \(volume)
+                  - name: secrets
+                    kind: secrets
+                    file: \(list)
+                    exclude_helm_releases: true
+
+                """,
+            topLevelYAML: "cluster:\n  kubeconfig: \(fixture.dir)/production.kubeconfig\ndrills:\n  cluster:\n    kubeconfig: \(fixture.kubeconfig)\n")
+        _ = try fixture.backup(workspace, "data")
+        _ = try fixture.backup(workspace, "secrets")
+        return workspace
+    }
+
+    /// A runbook restoring the volume and the Secrets; `tamper` is a drill-safe shell line
+    /// run between the restores and the verification.
+    func volumeAndExportRunbook(_ fixture: ActionFixture, tamper: String = "true") throws -> Runbook {
+        try RunbookParser.parse(text: """
+            # Volume and Secrets
+
+            ```drctl {id=restore-volume}
+            action: pvc.restore
+            source: data
+            ```
+
+            ```drctl {id=restore-secrets}
+            action: secrets.restore
+            source: secrets
+            ```
+
+            ```sh {id=after drill=run}
+            \(tamper)
+            ```
+            """, name: "volume-and-secrets", origin: "\(fixture.dir)/volume-and-secrets.md")
+    }
+
+    @Test("volumes and Secret exports are verified: file hashes and keyed digests equal the catalog's")
+    func volumeAndExportVerified() async throws {
+        try await withActionFixture { fixture in
+            let workspace = try volumeAndExportSetup(fixture)
+            let runbook = try volumeAndExportRunbook(fixture)
+            let output = OutputLog()
+            let report = try await blocking {
+                try Drill(workspace: workspace, output: { output.append($0) }).run(runbook)
+            }
+            #expect(report.result == .success, "\(report.problems)\n\(output.text)")
+            let checks = Dictionary(report.checks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(checks["volume data: file hashes"]?.passed == true)
+            #expect(checks["volume data: file hashes"]?.detail == "2 file(s) equal to the catalog", "\(report.checks)")
+            #expect(checks["export secrets: objects"]?.passed == true)
+            #expect(checks["export secrets: objects"]?.detail.hasPrefix("3 object(s)") == true, "\(report.checks)")
+            #expect(report.snapshots.count == 2 && report.snapshots.allSatisfy(\.verified))
+            // The Secrets went to the drill cluster; no value reached the drill's output.
+            #expect(try fixture.object("v1", "Secret", "wordpress", "wordpress-db") != nil)
+            for needle in SecretFixtures.values + SecretFixtures.base64Values { #expect(!output.text.contains(needle)) }
+        }
+    }
+
+    @Test("a restored file changed before verification, or a digest key that does not match, fails the drill naming them")
+    func volumeAndExportMismatch() async throws {
+        try await withActionFixture { fixture in
+            let workspace = try volumeAndExportSetup(fixture)
+            let sandboxes = workspace.config.drillSettings.sandboxDir
+            // Changes the restored copy after pvc.restore checked it: only verification can see it.
+            let runbook = try volumeAndExportRunbook(
+                fixture, tamper: "for f in \(sandboxes)/drill-*/volumes/data/uploads/2026/photo.jpg; do printf x >> \"$f\"; done")
+            // A digest key other than the one the catalog's digests were made with.
+            let keyPath = DigestKey.path(dataDir: workspace.config.dataDir)
+            try DigestKey.generate().save(path: keyPath)
+            let report = try await blocking { try Drill(workspace: workspace, output: { _ in }).run(runbook) }
+            #expect(report.result == .failed)
+            let failed = Dictionary(report.failedChecks.map { ($0.name, $0.detail) }, uniquingKeysWith: { first, _ in first })
+            #expect(failed["volume data: file hashes"]?.contains("uploads/2026/photo.jpg differs") == true, "\(report.checks)")
+            #expect(failed["volume data: file hashes"]?.contains("wp-config.php") == false)
+            #expect(failed["export secrets: objects"]?.contains("wordpress/wordpress-db") == true, "\(report.checks)")
+            #expect(try workspace.catalog.restoreTests().isEmpty)
+        }
+    }
+
     @Test("a plan that would write outside the sandbox is refused before anything runs")
     func writesOutsideSandboxRefused() async throws {
         let sandbox = DrillSandbox(root: "/tmp/drills/d1")

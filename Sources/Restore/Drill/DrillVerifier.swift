@@ -20,7 +20,7 @@ struct DrillVerifier {
         case .pvcArchive:
             return [guarded("volume \(source): file hashes") { try verifyVolume(snapshot.id, source: source) }]
         case .secrets, .argocdState:
-            return [guarded("\(kind.rawValue) \(source): objects") { try verifyExport(snapshot.id, source: source) }]
+            return [guarded("export \(source): objects") { try verifyExport(snapshot.id, source: source) }]
         }
     }
 
@@ -132,8 +132,10 @@ struct DrillVerifier {
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
-            guard let chunk = try? handle.read(upToCount: 1 << 20) else { return nil }
-            if chunk.isEmpty { break }
+            // `read(upToCount:)` returns nil (not empty data) at the end of the file.
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch { return nil }
+            guard let chunk, !chunk.isEmpty else { break }
             hasher.update(data: chunk)
         }
         return Array(hasher.finalize())
