@@ -151,6 +151,12 @@ struct CLITests {
             #expect(json.stdoutText.contains("\"result\" : \"WARNINGS\"") || json.stdoutText.contains("\"result\":\"WARNINGS\""), "\(json.stdoutText)")
             let listing = try runDrctl(["snapshots", "list", "--config", config])
             #expect(listing.stdoutText.contains("RESTORE-TESTED"))
+            let listed = try runDrctl(["snapshots", "list", "--json", "--config", config])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdoutText.utf8)) as? [[String: Any]])
+            #expect(rows.count == 1)
+            #expect(rows.first?["restoreTestedAt"] is String, "\(listed.stdoutText)")
+            #expect((rows.first?["restoreTestExecution"] as? String)?.isEmpty == false)
+            #expect(rows.first?["source"] as? String == "gitops")
         }
     }
 
