@@ -103,7 +103,7 @@ let package = Package(
             swiftSettings: upcoming
         ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "TestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "KubernetesTests", dependencies: ["DRCore", "Snapshots", "Restore", "TestSupport", "FakeKube"],

@@ -88,6 +88,10 @@ public final class RunLock {
     public func release() {
         guard fd >= 0 else { return }
         _ = ftruncate(fd, 0)
+        // Unlock explicitly: a child forked by another thread shares this open file
+        // description until it execs, and closing our descriptor alone would leave the
+        // lock held through the child's copy.
+        _ = flock(fd, LOCK_UN)
         close(fd)
         fd = -1
     }

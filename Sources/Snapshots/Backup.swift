@@ -59,10 +59,7 @@ public enum Backup {
         let started = ContinuousClock.now
         let catalog = workspace.catalog
         var attempt: Int64?
-        func seconds() -> Double {
-            let d = ContinuousClock.now - started
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        }
+        func seconds() -> Double { (ContinuousClock.now - started).seconds }
         do {
             let digest = SHA256.hash(data: Data(String(describing: source.spec).utf8)).hexString
             let sourceID = try catalog.ensureSource(

@@ -29,11 +29,6 @@ struct DrillReportCommand: ReservedCommand {
     }
 }
 
-struct VerifyCommand: ReservedCommand {
-    static let configuration = reserved("verify", "Verify stored snapshots.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-}
-
 struct CatalogCommand: ReservedCommand {
     static let configuration = reserved("catalog", "Back up and recover the catalog.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []

@@ -48,6 +48,29 @@ struct CLITests {
         }
     }
 
+    @Test("verify exits 0 when the repository is whole and 5 naming the snapshot when an object is gone")
+    func verifyExitCodes() throws {
+        let git = try GitFixture()
+        try withTemporaryDirectory { dir in
+            try git.makeGitOpsRepository(at: "\(dir)/gitops")
+            let config = try setUp(dir, sources: "  - name: gitops\n    kind: git-bundle\n    repo: ../gitops\n")
+            #expect(try runDrctl(["backup", "--config", config]).status == 0)
+            let healthy = try runDrctl(["verify", "--read-data", "--config", config])
+            #expect(healthy.status == 0, "\(healthy.stdoutText)\n\(healthy.stderr)")
+            #expect(healthy.stdoutText.contains("all passed"))
+            let objects = "\(dir)/setup/repository/objects"
+            for folder in FileIO.list(objects) {
+                for name in FileIO.list("\(objects)/\(folder)") { FileIO.remove("\(objects)/\(folder)/\(name)") }
+            }
+            let broken = try runDrctl(["verify", "--config", config])
+            #expect(broken.status == DRError.Code.dataCorrupt.exitCode, "\(broken.stdoutText)\n\(broken.stderr)")
+            #expect(broken.stdoutText.contains("FAILED"))
+            #expect(broken.stdoutText.contains("missing from the repository"))
+            let bad = try runDrctl(["verify", "--read-data-subset", "150%", "--config", config])
+            #expect(bad.status == 64 || bad.status == 2, "\(bad.status)")
+        }
+    }
+
     @Test("a secrets source reads kubectl output from standard input (file: -); extract writes the List 0600")
     func secretsFromStandardInput() throws {
         try withTemporaryDirectory { dir in

@@ -158,3 +158,19 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// The file-index rows snapshot `snapshotID` itself wrote (not its chain's), in key order.
+    public func ownFiles(of snapshotID: String, _ visit: (FileRecord) throws -> Void) throws {
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(Self.recordColumns)
+                    FROM file f JOIN path p ON p.id = f.path_id LEFT JOIN object o ON o.id = f.object_id
+                    WHERE f.snapshot_id = ? ORDER BY p.key
+                    """, arguments: [snapshotID])
+            while let row = try cursor.next() { try visit(Self.record(row)) }
+        }
+    }
+}

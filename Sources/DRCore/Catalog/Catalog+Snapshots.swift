@@ -214,3 +214,14 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+extension Catalog {
+    /// Records the outcome of a verification of snapshot `id`: when, and a result that starts
+    /// with `ok` when it passed (the planner binds only such snapshots).
+    public func recordVerification(_ id: String, at time: Date, result: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE snapshot SET verified_at = ?, verify_result = ? WHERE id = ?",
+                           arguments: [ISO8601.format(time), result, id])
+        }
+    }
+}

@@ -97,5 +97,9 @@ final class SandboxHold {
 
     init(fd: Int32) { self.fd = fd }
 
-    deinit { close(fd) }
+    deinit {
+        // As `RunLock.release`: a forked child may share the descriptor until it execs.
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
 }

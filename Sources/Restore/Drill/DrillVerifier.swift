@@ -144,31 +144,9 @@ struct DrillVerifier {
     // MARK: - Exports
 
     private func verifyExport(_ id: String, source: String) throws -> DrillCheck {
-        let name = "export \(source): objects"
-        let snapshot = try workspace.catalog.snapshot(matching: id)
-        let objects = try KubeExtract.objects(of: snapshot, in: workspace)
-        guard let key = try DigestKey.load(path: DigestKey.path(dataDir: workspace.config.dataDir)) else {
-            return DrillCheck(name: name, passed: false, detail: "no digest key at \(DigestKey.path(dataDir: workspace.config.dataDir))")
-        }
-        let restored = Dictionary(
-            try objects.map { try KubeExport.record($0, key: key) }.map { ($0.displayName, $0) },
-            uniquingKeysWith: { first, _ in first })
-        let expected = try workspace.catalog.kubeObjects(of: id)
-        var problems: [String] = []
-        for record in expected {
-            guard let found = restored[record.displayName] else {
-                problems.append("\(record.displayName) is missing")
-                continue
-            }
-            if found.digest != record.digest || found.keys != record.keys {
-                problems.append("\(record.displayName) differs from the catalog's digest")
-            }
-        }
-        if objects.count != expected.count {
-            problems.append("\(objects.count) object(s) decrypted, the catalog has \(expected.count)")
-        }
+        let (count, problems) = try KubeExtract.compareWithCatalog(try workspace.catalog.snapshot(matching: id), in: workspace)
         return DrillCheck(
-            name: name, passed: problems.isEmpty,
-            detail: problems.isEmpty ? "\(expected.count) object(s) decrypt and match the catalog's digests" : problems.prefix(20).joined(separator: "; "))
+            name: "export \(source): objects", passed: problems.isEmpty,
+            detail: problems.isEmpty ? "\(count) object(s) decrypt and match the catalog's digests" : problems.prefix(20).joined(separator: "; "))
     }
 }
