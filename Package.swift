@@ -130,6 +130,9 @@ let package = Package(
         .testTarget(
             name: "RunTests", dependencies: ["Scheduler", "Snapshots", "Restore", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
+        .testTarget(
+            name: "DeployTests", dependencies: ["DRCore", "Scheduler", "TestSupport", "FakeKube"],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

@@ -54,6 +54,18 @@ public struct ResourceType: Sendable, Hashable {
                      hasStatus: true, categories: ["all"]),
         ResourceType(group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", shortNames: ["sts"],
                      hasStatus: true, categories: ["all"]),
+        // Stored only (no controller): what deploy/ applies.
+        ResourceType(group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims",
+                     shortNames: ["pvc"], hasStatus: true),
+        ResourceType(group: "batch", version: "v1", kind: "CronJob", plural: "cronjobs", shortNames: ["cj"],
+                     hasStatus: true, categories: ["all"]),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles",
+                     namespaced: false),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding",
+                     plural: "clusterrolebindings", namespaced: false),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles"),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings"),
+        // Keep CustomResourceDefinition last (Defaults.validateCRD reads it from there).
         ResourceType(group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition",
                      plural: "customresourcedefinitions", shortNames: ["crd", "crds"], namespaced: false, hasStatus: true,
                      categories: ["api-extensions"]),
