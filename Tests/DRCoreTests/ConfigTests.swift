@@ -619,3 +619,39 @@ struct DrillsConfigTests {
         }
     }
 }
+
+@Suite("Config: verify")
+struct VerifyConfigTests {
+    static let base = """
+        repository: ./repo
+        catalog: ./catalog.db
+        verify:
+          schedule: "@weekly"
+          timezone: Europe/Warsaw
+          read_data_subset: 10%
+        sources: []
+
+        """
+
+    @Test("verify: schedule, time zone and read depth parse; bad values name their field")
+    func parses() throws {
+        try withTempDir { dir in
+            try write(Self.base, to: dir + "/drctl.yaml")
+            let config = try DRConfig.load(path: dir + "/drctl.yaml", environment: [:])
+            #expect(config.verify?.schedule == "@weekly")
+            #expect(config.verify?.timeZone == "Europe/Warsaw")
+            #expect(config.verify?.subsetPercent == 10)
+            #expect(config.verify?.readData == false)
+        }
+        for (from, to, field) in [
+            ("read_data_subset: 10%", "read_data_subset: 0%", "verify.read_data_subset"),
+            ("read_data_subset: 10%", "read_data_subset: 10%\n  read_data: true", "verify.read_data_subset"),
+            ("\"@weekly\"", "\"@fortnightly\"", "verify.schedule"),
+            ("timezone: Europe/Warsaw", "timezone: Mars/Olympus", "verify.timezone"),
+            ("read_data_subset: 10%", "read_data_subset: 10%\n  deep: yes", "verify.deep"),
+        ] {
+            let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
+            #expect(error.field == field, "\(to): \(error)")
+        }
+    }
+}

@@ -7,7 +7,7 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -146,8 +146,42 @@ extension DRConfig {
             }
             config.onLocked = policy
         }
+        if let section = try top.mapping("verify", expected: "a mapping with `schedule` and optional `timezone`, `read_data` or `read_data_subset`") {
+            config.verify = try parseVerify(section)
+        }
         if let section = try top.mapping("drills", expected: "a mapping with optional `cluster`, `sandbox_dir`, `namespace_suffix` and `runbooks`") {
             config.drills = try parseDrills(section, production: cluster, dataDir: dataDir)
+        }
+        return config
+    }
+
+    /// `verify:`: a schedule and how deep each scheduled verification reads.
+    private static func parseVerify(_ section: MappingReader) throws(ConfigError) -> VerifyScheduleConfig {
+        try section.checkKeys(["schedule", "timezone", "read_data", "read_data_subset"])
+        let schedule = try section.requiredString("schedule", expected: "a string (a cron line or a macro like @weekly)")
+        if let reason = validateScheduleShape(schedule) {
+            throw section.ctx.error(section.entry("schedule")?.value.mark, section.field("schedule"), reason)
+        }
+        var config = VerifyScheduleConfig(schedule: schedule, line: section.mark?.line ?? 0)
+        if let zone = try section.string("timezone", required: false, expected: "an IANA time zone name such as Europe/Warsaw") {
+            guard TimeZone(identifier: zone) != nil else {
+                throw section.ctx.error(section.entry("timezone")?.value.mark, section.field("timezone"),
+                                        "unknown time zone `\(zone)`; expected an IANA name such as UTC, Europe/Warsaw or America/New_York")
+            }
+            config.timeZone = zone
+        }
+        config.readData = try section.bool("read_data") ?? false
+        if let text = try section.string("read_data_subset", required: false, expected: "a percentage such as 10%") {
+            let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+            guard let value = Double(number), value > 0, value <= 100 else {
+                throw section.ctx.error(section.entry("read_data_subset")?.value.mark, section.field("read_data_subset"),
+                                        "expected a percentage between 0 and 100 such as 10%, found `\(text)`")
+            }
+            guard !config.readData else {
+                throw section.ctx.error(section.entry("read_data_subset")?.value.mark, section.field("read_data_subset"),
+                                        "give `read_data: true` or `read_data_subset`, not both")
+            }
+            config.subsetPercent = value
         }
         return config
     }

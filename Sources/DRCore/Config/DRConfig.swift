@@ -34,6 +34,8 @@ public struct DRConfig: Sendable {
     public var onLocked: LockPolicy = .skip
     /// The `drills:` section (see ``drillSettings`` for the defaults).
     public var drills: DrillsConfig?
+    /// The `verify:` section: scheduled verification of stored snapshots.
+    public var verify: VerifyScheduleConfig?
 
     /// Creates a configuration from already-validated parts.
     public init(
