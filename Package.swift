@@ -130,6 +130,7 @@ let package = Package(
         .testTarget(
             name: "RunTests", dependencies: ["Scheduler", "Snapshots", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
+        .testTarget(name: "ReportTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
