@@ -142,6 +142,7 @@ extension DrillReportRenderer {
 
     static func changeText(_ change: RTOChange?) -> String {
         guard let change else { return "-" }
+        if change.direction == .same, abs(change.deltaSeconds) < 0.95 { return "same" }
         let sign = change.deltaSeconds < 0 ? "-" : "+"
         let delta = "\(sign)\(ReportText.duration(abs(change.deltaSeconds)))"
         switch change.direction {

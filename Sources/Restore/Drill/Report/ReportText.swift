@@ -6,7 +6,7 @@ public enum ReportText {
     /// A duration in at most two units: `0.4s`, `45s`, `12m 3s`, `4m`, `2h`, `1h 30m`, `3d 4h`.
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
-        if seconds < 0 { return "-" + duration(-seconds) }
+        if seconds < 0 { return seconds > -0.05 ? "0s" : "-" + duration(-seconds) }
         if seconds < 9.95 {
             let tenths = (seconds * 10).rounded()
             return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10))s" : String(format: "%.1fs", tenths / 10)
