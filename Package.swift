@@ -133,6 +133,7 @@ let package = Package(
         .testTarget(
             name: "DeployTests", dependencies: ["DRCore", "Scheduler", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
+        .testTarget(name: "ReportTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]

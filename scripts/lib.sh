@@ -4,7 +4,8 @@ set -euo pipefail
 # System packages drctl builds against and runs with.
 DRCTL_PACKAGES=(libarchive-dev libsqlite3-dev libcurl4-openssl-dev libzstd-dev pkg-config git age zstd libarchive-tools)
 # Test-only (Tests/RunTests): `promtool check metrics` validates the metrics textfile; python3 serves the loopback webhook.
-DRCTL_TEST_PACKAGES=(prometheus python3)
+# Tests/ReportTests: chromium (+ fonts) screenshots the HTML drill report; libxml2 backs FoundationXML's XMLParser.
+DRCTL_TEST_PACKAGES=(prometheus python3 chromium fonts-liberation libxml2)
 
 # Installs whichever of the given Debian packages are missing (apt-get update first).
 ensure_packages() {

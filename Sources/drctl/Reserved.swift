@@ -19,16 +19,6 @@ extension ReservedCommand {
     }
 }
 
-struct DrillReportCommand: ReservedCommand {
-    static let configuration = reserved("report", "Report past DR drills.")
-    @Argument(parsing: .allUnrecognized) var rest: [String] = []
-
-    func run() throws {
-        throw DRError(.refused, "`drctl drill report` is reserved and not available in drctl \(DRVersion.current)",
-                      hint: "see docs/CLI.md for the commands this version has")
-    }
-}
-
 struct CatalogCommand: ReservedCommand {
     static let configuration = reserved("catalog", "Back up and recover the catalog.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []

@@ -153,7 +153,7 @@ struct CLITests {
             let unknown = try runDrctl(["snapshots", "show", "deadbeef", "--config", config])
             #expect(unknown.status == DRError.Code.notFound.exitCode)
 
-            let reserved = try runDrctl(["drill", "report", "--config", config])
+            let reserved = try runDrctl(["catalog", "recover", "--config", config])
             #expect(reserved.status == DRError.Code.refused.exitCode)
             #expect(reserved.stderr.contains("reserved"))
         }
