@@ -1,5 +1,6 @@
 public import DRCore
 public import Foundation
+internal import Snapshots
 
 /// What `drctl prune` does, and how.
 public struct PruneOptions: Sendable {
@@ -208,7 +209,7 @@ public enum Prune {
         var known = Set(try workspace.catalog.allObjects().map { "\($0.type.rawValue)/\($0.sha256)" })
         for object in garbage { known.insert("\(object.type.rawValue)/\(object.sha256)") }
         let cutoff = started.addingTimeInterval(-options.orphanGraceSeconds)
-        for type in ObjectType.allCases {
+        for type in ObjectType.allCases where type != .catalog {
             for sha in try store.list(type) where !known.contains("\(type.rawValue)/\(sha)") {
                 guard let written = store.modificationDate(of: type, sha256: sha), written < cutoff,
                       let size = store.size(of: type, sha256: sha)
@@ -219,6 +220,21 @@ public enum Prune {
                 }
             }
         }
+        // Catalog copies: the newest few are kept, by write time (no decryption needed).
+        let copies = try store.list(.catalog).compactMap { sha in
+            store.modificationDate(of: .catalog, sha256: sha).map { (sha: sha, written: $0) }
+        }.sorted { $0.written > $1.written }
+        for copy in copies.dropFirst(CatalogCopies.kept) where copy.written < cutoff {
+            guard let size = store.size(of: .catalog, sha256: copy.sha) else { continue }
+            if options.dryRun {
+                report.removedObjects.append(.init(type: .catalog, sha256: copy.sha, size: size, why: "old catalog copy"))
+            } else {
+                try store.delete(.catalog, sha256: copy.sha)
+                report.removedObjects.append(.init(type: .catalog, sha256: copy.sha, size: size, why: "old catalog copy"))
+            }
+            report.bytesFreed += size
+        }
+        if !options.dryRun { CatalogCopies.saveAfterRun(workspace) }
         return report
     }
 }

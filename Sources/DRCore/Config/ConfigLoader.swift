@@ -7,7 +7,7 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify", "catalog_copies"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -146,6 +146,7 @@ extension DRConfig {
             }
             config.onLocked = policy
         }
+        if let copies = try top.bool("catalog_copies") { config.catalogCopies = copies }
         if let section = try top.mapping("verify", expected: "a mapping with `schedule` and optional `timezone`, `read_data` or `read_data_subset`") {
             config.verify = try parseVerify(section)
         }

@@ -36,6 +36,9 @@ public struct DRConfig: Sendable {
     public var drills: DrillsConfig?
     /// The `verify:` section: scheduled verification of stored snapshots.
     public var verify: VerifyScheduleConfig?
+    /// Copy the catalog and the config into the repository after every backup run and
+    /// prune (`catalog_copies:`, default true); see `drctl catalog recover`.
+    public var catalogCopies = true
 
     /// Creates a configuration from already-validated parts.
     public init(

@@ -10,6 +10,7 @@ internal import Crypto
 /// <root>/config                 format version, repository id (JSON)
 /// <root>/objects/ab/abcdef…     data objects, named by the SHA-256 of their bytes
 /// <root>/snapshots/abcdef…      manifest objects
+/// <root>/catalogs/abcdef…       encrypted catalog + config copies (created on first use)
 /// <root>/tmp/                   objects being written (same filesystem, so rename is atomic)
 /// ```
 public struct LocalRepository: ObjectStore {
@@ -78,6 +79,7 @@ public struct LocalRepository: ObjectStore {
         switch type {
         case .data: "\(root)/objects/\(sha.prefix(2))/\(sha)"
         case .manifest: "\(root)/snapshots/\(sha)"
+        case .catalog: "\(root)/catalogs/\(sha)"
         }
     }
 
@@ -159,6 +161,8 @@ public struct LocalRepository: ObjectStore {
             return FileIO.list("\(root)/snapshots").filter { $0.count == 64 }
         case .data:
             return FileIO.list("\(root)/objects").flatMap { FileIO.list("\(root)/objects/\($0)") }.filter { $0.count == 64 }
+        case .catalog:
+            return FileIO.list("\(root)/catalogs").filter { $0.count == 64 }
         }
     }
 

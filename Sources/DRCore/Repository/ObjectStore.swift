@@ -6,6 +6,9 @@ public enum ObjectType: String, Sendable, Codable, CaseIterable {
     case data
     /// A snapshot manifest, listable on its own for catalog recovery: `snapshots/<sha256>`.
     case manifest
+    /// An encrypted copy of the catalog and the config (`drctl catalog recover`):
+    /// `catalogs/<sha256>`. Never recorded in the catalog itself.
+    case catalog
 }
 
 /// An object as stored: named by the SHA-256 of its stored (possibly encrypted) bytes.
