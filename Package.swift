@@ -131,6 +131,10 @@ let package = Package(
             name: "RunTests", dependencies: ["Scheduler", "Snapshots", "DRCore", "TestSupport"],
             swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        // S3 backend against moto_server (signature checking on) and the aws CLI; SigV4 vectors in Fixtures/.
+        .testTarget(
+            name: "S3Tests", dependencies: ["drctl", "Snapshots", "DRCore", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,7 +6,7 @@ extension DRConfig {
     public static let maximumFileSize = 1 << 20
 
     /// The keys allowed at the top level of `drctl.yaml`.
-    static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
+    static let topLevelKeys = ["repository", "repositories", "catalog", "data_dir", "encryption", "cluster", "sources",
                                "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills"]
 
     /// Reads and parses the configuration file at `path`.
@@ -181,19 +181,6 @@ extension DRConfig {
             drills.cluster = cluster
         }
         return drills
-    }
-
-    /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`
-    /// list form would be parsed here too.
-    private static func parseRepositories(_ top: MappingReader) throws(ConfigError) -> [RepositoryConfig] {
-        let expected = "a string (a local directory path)"
-        let raw = try top.requiredString("repository", expected: expected)
-        if raw.contains("://") {
-            throw top.ctx.error(top.entry("repository")?.value.mark, "repository",
-                                "remote repositories are not supported yet; expected a local directory path")
-        }
-        let path = try resolvePath(raw, field: "repository", mark: top.entry("repository")?.value.mark, ctx: top.ctx)
-        return [RepositoryConfig(name: "default", location: .local(path: path))]
     }
 
     private static func parseEncryption(_ section: MappingReader) throws(ConfigError) -> EncryptionConfig {
