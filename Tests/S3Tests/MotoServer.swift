@@ -61,6 +61,9 @@ final class MotoServer: @unchecked Sendable {
         process.arguments = ["-s", "KILL", "3600", moto, "-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("MOTO") }
         environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
+        // Fixtures/moto-patch/sitecustomize.py: moto verifies signatures against the query as sent (see there).
+        let patch = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/moto-patch").path
+        environment["PYTHONPATH"] = [patch, environment["PYTHONPATH"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         let log = FileHandle(forWritingAtPath: logFile)
@@ -109,17 +112,22 @@ final class MotoServer: @unchecked Sendable {
         self.logFile = logFile
     }
 
-    /// Stops moto (SIGTERM through `timeout`, then SIGKILL) and waits for it.
+    /// Kills moto with SIGKILL (a test runner's children may have SIGTERM blocked) and waits
+    /// until the `timeout` around it has reaped it and exited.
     func stop() {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        if process.isRunning { process.terminate() }
+        let pid = process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            kill(child, SIGKILL)
+        }
+        // `timeout` reaps moto and exits; kill it too if it does not.
         let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: logFile)
     }
 

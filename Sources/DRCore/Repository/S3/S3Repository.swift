@@ -84,9 +84,13 @@ public struct S3Repository: ObjectStore {
     ) throws -> S3Repository {
         let client = try makeClient(config: config, environment: environment, options: options, logger: logger)
         let prefix = config.prefix.isEmpty ? "" : config.prefix + "/"
-        if try client.head(key: prefix + "config") != nil {
+        // A GET, not a HEAD: a refusal then carries S3's error code (SignatureDoesNotMatch …).
+        do {
+            _ = try client.getBytes(key: prefix + "config")
             return try S3Repository(name: name, config: config, environment: environment, tmpDir: tmpDir,
                                     options: options, logger: logger)
+        } catch let error as DRError where error.code == .notFound && error.s3Error?.code != "NoSuchBucket" {
+            // no repository yet
         }
         var existing: [String] = []
         do {
