@@ -6,8 +6,8 @@ extension DRConfig {
     public static let maximumFileSize = 1 << 20
 
     /// The keys allowed at the top level of `drctl.yaml`.
-    static let topLevelKeys = ["repository", "repositories", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills"]
+    static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "repositories"]
 
     /// Reads and parses the configuration file at `path`.
     ///
