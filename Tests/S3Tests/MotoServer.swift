@@ -7,8 +7,8 @@ import Testing
 import TestSupport
 
 /// `moto_server` on 127.0.0.1 with SigV4 checking on: started with
-/// `INITIAL_NO_AUTH_ACTION_COUNT=4`, the first four (unsigned) calls create an IAM user, an
-/// `s3:*` policy, its attachment and an access key; from then on every request must be
+/// `INITIAL_NO_AUTH_ACTION_COUNT=4`, the first four (unsigned) calls create an IAM user, a
+/// policy allowing `s3:*`, its attachment and an access key; from then on every request must be
 /// signed with that key. One server serves every S3 suite (``MotoSuite``); each test makes
 /// its own bucket.
 final class MotoServer: @unchecked Sendable {
@@ -166,7 +166,7 @@ final class MotoServer: @unchecked Sendable {
     func awsChecked(_ arguments: [String]) throws -> Command.Result {
         let result = try aws(arguments)
         guard result.succeeded else {
-            throw DRError(.failed, "aws \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr)")
+            throw DRError(.failed, "aws \(arguments.prefix(2).joined(separator: " ")) failed (\(result.status)): \(result.stderr) \(result.stdoutText)")
         }
         return result
     }
