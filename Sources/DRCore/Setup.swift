@@ -76,7 +76,9 @@ public enum Setup {
         if let s3 {
             // JSON strings are valid YAML scalars: no quoting surprises in URLs or paths.
             func quoted(_ text: String) -> String {
-                (try? String(decoding: JSONEncoder().encode(text), as: UTF8.self)) ?? "\"\(text)\""
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .withoutEscapingSlashes
+                return (try? String(decoding: encoder.encode(text), as: UTF8.self)) ?? "\"\(text)\""
             }
             repository = "# S3 credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or credentials_file + profile.\nrepository:\n  url: \(quoted(s3.url))"
             if let endpoint = s3.endpoint { repository += "\n  endpoint: \(quoted(endpoint))" }

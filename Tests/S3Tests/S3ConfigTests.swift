@@ -97,6 +97,7 @@ struct S3ConfigTests {
     func starterConfig() throws {
         let s3 = S3RepositoryConfig(bucket: "bkt", prefix: "a/b", endpoint: "http://127.0.0.1:9000", region: "us-east-1")
         let text = Setup.starterConfig(recipient: nil, s3: s3)
+        #expect(text.contains("  url: \"s3://bkt/a/b\"\n  endpoint: \"http://127.0.0.1:9000\""), "\(text)")
         let config = try DRConfig.parse(text: text, path: "/etc/drctl/drctl.yaml", environment: environment)
         #expect(config.repositories[0].location == .s3(s3))
     }
