@@ -135,6 +135,10 @@ let package = Package(
             swiftSettings: upcoming),
         .testTarget(name: "ReportTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        // S3 backend against moto_server (signature checking on) and the aws CLI; SigV4 vectors in Fixtures/.
+        .testTarget(
+            name: "S3Tests", dependencies: ["drctl", "Snapshots", "DRCore", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,10 +13,12 @@ public enum Setup {
         public var recipient: String?
     }
 
-    /// Creates `directory/drctl.yaml`, `catalog.db`, `repository/` and `keys/identity.txt`.
+    /// Creates `directory/drctl.yaml`, `catalog.db`, `repository/` (or the S3 repository
+    /// `s3` names, with credentials from `environment`) and `keys/identity.txt`.
     /// Refuses to overwrite an existing config.
     public static func initialize(
-        directory: String, encrypt: Bool = true, logger: Logger, now: Date = Date()
+        directory: String, encrypt: Bool = true, s3: S3RepositoryConfig? = nil, environment: Environment = Environment([:]),
+        logger: Logger, now: Date = Date()
     ) throws -> Result {
         let dir = URL(fileURLWithPath: directory).standardizedFileURL.path
         let configPath = "\(dir)/drctl.yaml"
@@ -25,9 +27,14 @@ public enum Setup {
                           hint: "edit it, or run init in another folder")
         }
         try FileIO.createDirectory(dir)
-        let repository = "\(dir)/repository"
+        var repository = "\(dir)/repository"
         let catalogPath = "\(dir)/catalog.db"
-        try LocalRepository.create(name: "default", root: repository, now: now)
+        if let s3 {
+            try S3Repository.create(name: "default", config: s3, environment: environment, tmpDir: "\(dir)/tmp", logger: logger, now: now)
+            repository = s3.url
+        } else {
+            try LocalRepository.create(name: "default", root: repository, now: now)
+        }
         _ = try Catalog.open(path: catalogPath, create: true, logger: logger)
         var identityPath: String?
         var recipient: String?
@@ -37,7 +44,7 @@ public enum Setup {
             recipient = FileIO.exists(path) ? try existingRecipient(path) : try writeIdentity(to: path, now: now)
             identityPath = path
         }
-        try FileIO.atomicWrite(Array(starterConfig(recipient: recipient).utf8), to: configPath, mode: 0o644)
+        try FileIO.atomicWrite(Array(starterConfig(recipient: recipient, s3: s3).utf8), to: configPath, mode: 0o644)
         return Result(config: configPath, catalog: catalogPath, repository: repository, identity: identityPath,
                       recipient: recipient)
     }
@@ -64,7 +71,22 @@ public enum Setup {
     }
 
     /// The commented starter config; paths are relative to the config file.
-    public static func starterConfig(recipient: String?) -> String {
+    public static func starterConfig(recipient: String?, s3: S3RepositoryConfig? = nil) -> String {
+        var repository = "repository: repository"
+        if let s3 {
+            // JSON strings are valid YAML scalars: no quoting surprises in URLs or paths.
+            func quoted(_ text: String) -> String {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .withoutEscapingSlashes
+                return (try? String(decoding: encoder.encode(text), as: UTF8.self)) ?? "\"\(text)\""
+            }
+            repository = "# S3 credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or credentials_file + profile.\nrepository:\n  url: \(quoted(s3.url))"
+            if let endpoint = s3.endpoint { repository += "\n  endpoint: \(quoted(endpoint))" }
+            if let region = s3.region { repository += "\n  region: \(quoted(region))" }
+            if let file = s3.credentialsFile { repository += "\n  credentials_file: \(quoted(file))" }
+            if let profile = s3.profile { repository += "\n  profile: \(quoted(profile))" }
+            if let pathStyle = s3.pathStyle { repository += "\n  path_style: \(pathStyle)" }
+        }
         let encryption: String
         if let recipient {
             encryption = """
@@ -89,7 +111,7 @@ public enum Setup {
             # Relative paths are relative to this file.
 
             # Where snapshot objects are stored (content-addressed, immutable).
-            repository: repository
+            \(repository)
 
             # The SQLite catalog of runs, snapshots and objects.
             catalog: catalog.db

@@ -25,11 +25,7 @@ public struct Workspace: Sendable {
         guard let repository = config.repositories.first else {
             throw DRError(.config, "\(config.file): no repository is configured")
         }
-        let store: any ObjectStore
-        switch repository.location {
-        case .local(let path):
-            store = try LocalRepository(name: repository.name, root: path)
-        }
+        let store = try repository.open(tmpDir: "\(config.dataDir)/tmp", environment: environment, logger: logger)
         let catalog = try Catalog.open(path: config.catalog, logger: logger)
         let recipients = try (config.encryption?.recipients ?? []).map { text in
             do { return try AgeRecipient(parsing: text) } catch {

@@ -7,7 +7,8 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify", "catalog_copies"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify",
+                               "catalog_copies", "repositories"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -250,19 +251,6 @@ extension DRConfig {
             drills.runbooks.append(entry)
         }
         return drills
-    }
-
-    /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`
-    /// list form would be parsed here too.
-    private static func parseRepositories(_ top: MappingReader) throws(ConfigError) -> [RepositoryConfig] {
-        let expected = "a string (a local directory path)"
-        let raw = try top.requiredString("repository", expected: expected)
-        if raw.contains("://") {
-            throw top.ctx.error(top.entry("repository")?.value.mark, "repository",
-                                "remote repositories are not supported yet; expected a local directory path")
-        }
-        let path = try resolvePath(raw, field: "repository", mark: top.entry("repository")?.value.mark, ctx: top.ctx)
-        return [RepositoryConfig(name: "default", location: .local(path: path))]
     }
 
     private static func parseEncryption(_ section: MappingReader) throws(ConfigError) -> EncryptionConfig {

@@ -69,6 +69,8 @@ public struct RepositoryConfig: Sendable {
     public enum Location: Sendable, Equatable {
         /// A directory on the local file system (absolute path).
         case local(path: String)
+        /// A prefix in an S3 bucket.
+        case s3(S3RepositoryConfig)
     }
 
     /// The repository's name (`"default"` for the `repository:` shorthand).

@@ -25,7 +25,7 @@ public struct StoredObject: Sendable, Hashable, Codable {
     }
 }
 
-/// A content-addressed, immutable object store. Local folders implement it now; S3 later.
+/// A content-addressed, immutable object store: ``LocalRepository`` (a folder) or ``S3Repository`` (a bucket prefix).
 ///
 /// Writers make an object durable before returning it; readers check every byte's
 /// hash against the object's name and throw ``DRError/Code/dataCorrupt`` on mismatch.
