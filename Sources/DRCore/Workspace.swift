@@ -17,16 +17,18 @@ public struct Workspace: Sendable {
     public var tmpDir: String { "\(config.dataDir)/tmp" }
 
     /// Opens the catalog and repository a config names. Warns (once per open) when
-    /// nothing will be encrypted.
+    /// nothing will be encrypted. `store` replaces the config's first repository (catalog
+    /// recovery reads from the repository it recovers from); `createCatalog` creates a
+    /// missing catalog.
     public static func open(
         config: DRConfig, environment: Environment, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, store: (any ObjectStore)? = nil, createCatalog: Bool = false
     ) throws -> Workspace {
         guard let repository = config.repositories.first else {
             throw DRError(.config, "\(config.file): no repository is configured")
         }
-        let store = try repository.open(tmpDir: "\(config.dataDir)/tmp", environment: environment, logger: logger)
-        let catalog = try Catalog.open(path: config.catalog, logger: logger)
+        let store = try store ?? repository.open(tmpDir: "\(config.dataDir)/tmp", environment: environment, logger: logger)
+        let catalog = try Catalog.open(path: config.catalog, create: createCatalog, logger: logger)
         let recipients = try (config.encryption?.recipients ?? []).map { text in
             do { return try AgeRecipient(parsing: text) } catch {
                 throw DRError(.config, "\(config.file): encryption.recipients: `\(text)` is not an age recipient (age1…)")
