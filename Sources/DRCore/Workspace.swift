@@ -17,10 +17,11 @@ public struct Workspace: Sendable {
     public var tmpDir: String { "\(config.dataDir)/tmp" }
 
     /// Opens the catalog and repository a config names. Warns (once per open) when
-    /// nothing will be encrypted.
+    /// nothing will be encrypted. `insecurePermissions` lets the codec use an identity file
+    /// others can read or change (`--insecure-permissions`).
     public static func open(
         config: DRConfig, environment: Environment, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, insecurePermissions: Bool = false
     ) throws -> Workspace {
         guard let repository = config.repositories.first else {
             throw DRError(.config, "\(config.file): no repository is configured")
@@ -39,7 +40,8 @@ public struct Workspace: Sendable {
         if recipients.isEmpty {
             logger.warning("no encryption recipients configured in \(config.file): snapshots are stored unencrypted")
         }
-        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity)
+        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity,
+                                allowInsecureIdentity: insecurePermissions)
         try FileIO.createDirectory(config.dataDir, mode: 0o700)
         try FileIO.createDirectory("\(config.dataDir)/tmp", mode: 0o700)
         return Workspace(config: config, catalog: catalog, codec: codec, environment: environment, logger: logger, now: now)
