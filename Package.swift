@@ -123,7 +123,7 @@ let package = Package(
             ],
             swiftSettings: upcoming),
         .testTarget(
-            name: "ActionsTests", dependencies: ["Restore", "Snapshots", "DRCore", "TestSupport", "FakeKube"],
+            name: "ActionsTests", dependencies: ["Restore", "Snapshots", "Scheduler", "DRCore", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
         .testTarget(
             name: "SchedulerTests", dependencies: ["Scheduler", "DRCore", "TestSupport"], exclude: ["gen_vectors.py"],
