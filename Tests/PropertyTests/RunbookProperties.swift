@@ -88,9 +88,11 @@ struct RunbookProperties {
                 Issue.record("not a shell step")
                 return
             }
-            var command = Command("/bin/sh", ["-e", "-c", script])
-            command.timeout = .seconds(30)
-            let result = try command.run()
+            let result = try await blocking {
+                var command = Command("/bin/sh", ["-e", "-c", script])
+                command.timeout = .seconds(30)
+                return try command.run()
+            }
             #expect(result.succeeded)
             #expect(result.stdoutText == value + "x" + value)
         }
