@@ -19,10 +19,12 @@ public struct Workspace: Sendable {
     /// Opens the catalog and repository a config names. Warns (once per open) when
     /// nothing will be encrypted. `store` replaces the config's first repository (catalog
     /// recovery reads from the repository it recovers from); `createCatalog` creates a
-    /// missing catalog.
+    /// missing catalog; `insecurePermissions` lets the codec use an identity file others can
+    /// read or change (`--insecure-permissions`).
     public static func open(
         config: DRConfig, environment: Environment, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, store: (any ObjectStore)? = nil, createCatalog: Bool = false
+        now: @escaping @Sendable () -> Date = { Date() }, store: (any ObjectStore)? = nil, createCatalog: Bool = false,
+        insecurePermissions: Bool = false
     ) throws -> Workspace {
         guard let repository = config.repositories.first else {
             throw DRError(.config, "\(config.file): no repository is configured")
@@ -37,7 +39,8 @@ public struct Workspace: Sendable {
         if recipients.isEmpty {
             logger.warning("no encryption recipients configured in \(config.file): snapshots are stored unencrypted")
         }
-        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity)
+        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity,
+                                allowInsecureIdentity: insecurePermissions)
         try FileIO.createDirectory(config.dataDir, mode: 0o700)
         try FileIO.createDirectory("\(config.dataDir)/tmp", mode: 0o700)
         return Workspace(config: config, catalog: catalog, codec: codec, environment: environment, logger: logger, now: now)

@@ -51,6 +51,9 @@ extension DRConfig {
     ///   - environment: Supplies `HOME` for `~` expansion.
     /// - Throws: ``ConfigError`` describing the first problem found.
     public static func parse(text: String, path: String, environment: [String: String]) throws -> DRConfig {
+        // Some editors start UTF-8 files with a byte order mark, which libyaml reads as content.
+        var text = text
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let file = absoluteFile(path)
         if text.utf8.count > maximumFileSize {
             throw ConfigError(file: file, field: "",
@@ -59,7 +62,10 @@ extension DRConfig {
         let ctx = ParseContext(file: file, baseDirectory: ConfigPaths.directory(of: file), environment: environment)
         let root: Node?
         do {
+            try YAMLAliasGuard.check(text)
             root = try Yams.compose(yaml: text)
+        } catch let violation as YAMLAliasGuard.Violation {
+            throw ConfigError(file: file, line: violation.line, field: "", message: violation.message)
         } catch let error as YamlError {
             throw yamlError(error, text: text, ctx: ctx)
         }
