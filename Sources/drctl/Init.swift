@@ -18,6 +18,9 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(name: .customLong("kit-with-identity"), help: "Put the age identity into recovery-kit.txt too (the kit is then secret, mode 0600).")
+    var kitWithIdentity = false
+
     @Option(help: "Create the repository in S3 instead of a local folder: s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or --credentials-file).")
     var repository: String?
 
@@ -36,7 +39,7 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let result = try Setup.initialize(
             directory: directory, encrypt: !noEncryption, s3: try s3Repository(), environment: .current,
-            logger: global.makeLogger())
+            includeIdentityInKit: kitWithIdentity, logger: global.makeLogger())
         if json { return try Terminal.json(result) }
         print("created \(result.config)")
         print("created catalog \(result.catalog)")
@@ -46,6 +49,9 @@ struct InitCommand: ParsableCommand {
             print("keep a copy of \(identity) offline: without it these backups cannot be decrypted")
         } else {
             Terminal.warning("no encryption: snapshots will be stored in plaintext")
+        }
+        if let kit = result.recoveryKit {
+            print("wrote the recovery kit \(kit): print it or store it offline, away from this machine")
         }
         print("next: add a source under `sources:` in \(result.config), then run `drctl backup`")
     }

@@ -14,6 +14,24 @@ struct RecoveryTests {
         return Set(rows.compactMap { $0["id"] as? String })
     }
 
+    @Test("drctl init writes a recovery kit: repository, recipient, the recover command; the identity only on request")
+    func recoveryKit() throws {
+        try withTemporaryDirectory { dir in
+            #expect(try runDrctl(["init", "\(dir)/plain"]).status == 0)
+            let kit = try String(contentsOfFile: "\(dir)/plain/recovery-kit.txt", encoding: .utf8)
+            #expect(kit.contains("Repository: \(dir)/plain/repository"))
+            #expect(kit.contains("drctl catalog recover --from \(dir)/plain/repository --identity IDENTITY-FILE"))
+            #expect(kit.contains("Encrypted to: age1"))
+            #expect(!kit.contains("AGE-SECRET-KEY"))
+            let created = try runDrctl(["init", "\(dir)/secret", "--kit-with-identity"])
+            #expect(created.stdoutText.contains("store it offline"))
+            let secret = "\(dir)/secret/recovery-kit.txt"
+            #expect(try String(contentsOfFile: secret, encoding: .utf8).contains("AGE-SECRET-KEY-1"))
+            let mode = try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+    }
+
     @Test("lose the data folder: recover the newest catalog copy, replay the snapshots taken after it, verify and extract everything")
     func recoverAfterLosingEverything() throws {
         let git = try GitFixture()
