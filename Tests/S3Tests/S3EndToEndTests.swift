@@ -58,5 +58,59 @@ extension MotoSuite {
                 #expect((try JSONSerialization.jsonObject(with: Data(after.stdout)) as? [[String: Any]])?.count == 2)
             }
         }
+
+        @Test("catalog recovery from the S3 repository alone, including snapshots taken after the last catalog copy")
+        func recoverFromS3() throws {
+            let moto = try MotoServer.require()
+            let bucket = try moto.makeBucket()
+            let git = try GitFixture()
+            try withTemporaryDirectory { dir in
+                try git.makeGitOpsRepository(at: "\(dir)/gitops")
+                try makeCorpus(["\(dir)/vol", "--mb", "1"])
+                let environment = moto.environment()
+                let setup = try runDrctl(["init", "\(dir)/setup", "--repository", "s3://\(bucket)/dr",
+                                          "--endpoint", moto.endpoint, "--region", "us-east-1"], environment: environment)
+                #expect(setup.succeeded, "init failed: \(setup.stderr)")
+                let config = "\(dir)/setup/drctl.yaml"
+                let original = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
+                    of: "sources: []", with: "sources:\n  - name: gitops\n    kind: git-bundle\n    repo: ../gitops\n  - name: wp\n    kind: pvc-archive\n    path: ../vol\n")
+                try original.write(toFile: config, atomically: true, encoding: .utf8)
+                #expect(try runDrctl(["backup", "--config", config], environment: environment).status == 0)
+                #expect(try moto.listKeys(bucket: bucket, prefix: "dr/catalogs/").count == 1)
+                // Snapshots after the last copy exist only as manifests in S3.
+                try (original + "catalog_copies: false\n").write(toFile: config, atomically: true, encoding: .utf8)
+                try makeCorpus(["\(dir)/vol", "--mutate", "20", "--seed", "7"])
+                try git.commit("\(dir)/gitops", file: "apps/late.yaml", content: "kind: ConfigMap\n", message: "Late")
+                #expect(try runDrctl(["backup", "--config", config], environment: environment).status == 0)
+                let listed = try runDrctl(["snapshots", "--json", "--config", config], environment: environment)
+                let before = Set(((try JSONSerialization.jsonObject(with: Data(listed.stdout)) as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+                #expect(before.count == 4)
+
+                // Only S3 and an offline identity survive.
+                try FileManager.default.createDirectory(atPath: "\(dir)/offline", withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: "\(dir)/setup/keys/identity.txt", toPath: "\(dir)/offline/identity.txt")
+                try FileManager.default.removeItem(atPath: "\(dir)/setup")
+                let recovered = try runDrctl(["catalog", "recover", "--from", "s3://\(bucket)/dr", "--endpoint", moto.endpoint,
+                                              "--region", "us-east-1", "--identity", "\(dir)/offline/identity.txt", "--json"],
+                                             environment: environment)
+                #expect(recovered.status == 0, "\(recovered.stdoutText)\n\(recovered.stderr)")
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(recovered.stdout)) as? [String: Any])
+                #expect((report["replayed"] as? [String])?.count == 2)
+                try FileIO.createDirectory("\(dir)/setup/keys")
+                try FileManager.default.copyItem(atPath: "\(dir)/offline/identity.txt", toPath: "\(dir)/setup/keys/identity.txt")
+                let after = try runDrctl(["snapshots", "--json", "--config", config], environment: environment)
+                let rows = (try JSONSerialization.jsonObject(with: Data(after.stdout)) as? [[String: Any]]) ?? []
+                #expect(Set(rows.compactMap { $0["id"] as? String }) == before)
+                let verify = try runDrctl(["verify", "--read-data", "--config", config], environment: environment)
+                #expect(verify.status == 0, "\(verify.stdoutText)\n\(verify.stderr)")
+                for row in rows {
+                    let id = try #require(row["id"] as? String)
+                    let extract = try runDrctl(["snapshots", "extract", id, "--to", "\(dir)/out/\(id)", "--config", config], environment: environment)
+                    #expect(extract.status == 0, "\(id): \(extract.stderr)")
+                }
+                let lastVolume = try #require(rows.last { $0["source"] as? String == "wp" }?["id"] as? String)
+                #expect(try treeManifest("\(dir)/out/\(lastVolume)") == treeManifest("\(dir)/vol"))
+            }
+        }
     }
 }
