@@ -26,10 +26,24 @@ public struct Workspace: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }, store: (any ObjectStore)? = nil, createCatalog: Bool = false,
         insecurePermissions: Bool = false
     ) throws -> Workspace {
-        guard let repository = config.repositories.first else {
+        guard !config.repositories.isEmpty else {
             throw DRError(.config, "\(config.file): no repository is configured")
         }
-        let store = try store ?? repository.open(tmpDir: "\(config.dataDir)/tmp", environment: environment, logger: logger)
+        let store = try store ?? {
+            let tmpDir = "\(config.dataDir)/tmp"
+            let opened = try config.repositories.enumerated().map { index, repository in
+                do {
+                    return try repository.open(tmpDir: tmpDir, environment: environment, logger: logger)
+                } catch let error as DRError where error.code == .notFound && index > 0 {
+                    // A further repository added to `repositories:` is created on first use
+                    // (creation refuses a folder or prefix that holds anything else).
+                    let created = try repository.create(tmpDir: tmpDir, environment: environment, logger: logger)
+                    logger.notice("created repository \(repository.name) at \(repository.locationDescription)")
+                    return created
+                }
+            }
+            return opened.count == 1 ? opened[0] : RepositorySet(opened, logger: logger)
+        }()
         let catalog = try Catalog.open(path: config.catalog, create: createCatalog, logger: logger)
         let recipients = try (config.encryption?.recipients ?? []).map { text in
             do { return try AgeRecipient(parsing: text) } catch {

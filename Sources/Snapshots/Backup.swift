@@ -91,6 +91,23 @@ public enum Backup {
                 attempt: attempt, now: workspace.now())
             workspace.logger.debug("source \(source.name): catalog commit took \(ContinuousClock.now - committing)")
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
+            var failedCopies: [String] = []
+            for target in Replication.targets(for: source, in: workspace) {
+                do {
+                    let copied = try Replication.replicate(record, to: target, in: workspace)
+                    workspace.logger.info("source \(source.name): snapshot \(record.shortID) copied to repository \(target.name) (\(copied.objects) object(s), \(copied.bytes) bytes)")
+                } catch {
+                    failedCopies.append("\(target.name): \(DRError.describe(error))")
+                }
+            }
+            if !failedCopies.isEmpty {
+                let message = "snapshot \(record.shortID) is stored in repository \(workspace.store.name) but copying it failed for "
+                    + failedCopies.joined(separator: "; ") + " (the next backup of this source copies what is missing)"
+                workspace.logger.error("source \(source.name): \(message)")
+                return BackupOutcome(
+                    source: source.name, succeeded: false, snapshot: record, addedBytes: record.bytes, note: draft.note,
+                    error: message, errorCode: DRError.Code.unreachable.rawValue, seconds: seconds())
+            }
             return BackupOutcome(
                 source: source.name, succeeded: true, snapshot: record, addedBytes: record.bytes, note: draft.note,
                 error: nil, errorCode: nil, seconds: seconds())

@@ -115,6 +115,12 @@ extension DRConfig {
             firstLine[source.name] = source.line
             sources.append(source)
         }
+        for (index, source) in sources.enumerated() {
+            for name in source.copyTo ?? [] where !repositories.contains(where: { $0.name == name }) {
+                throw ConfigError(file: file, line: source.copyToLine, column: nil, field: "sources[\(index)].copy_to",
+                                  message: "no repository named `\(name)`; configured: \(repositories.map(\.name).joined(separator: ", "))")
+            }
+        }
         // Secrets are never stored in plain text: refuse the config rather than the backup at 3 a.m.
         if encryption?.recipients.isEmpty ?? true,
            let index = sources.firstIndex(where: { $0.kind.holdsKubernetesObjects }) {

@@ -124,6 +124,11 @@ public struct SourceConfig: Sendable {
     public var schedule: String?
     /// Time zone, starting deadline, RPO target and retention.
     public var scheduling = SourceScheduling()
+    /// The repositories this source's snapshots go to (`copy_to:`); nil means all of them.
+    /// The first repository always holds them.
+    public var copyTo: [String]?
+    /// Where `copy_to` is in the config file.
+    var copyToLine: Int?
     /// The 1-based line in the configuration file where this entry starts.
     public var line: Int
     /// The kind-specific settings.

@@ -62,6 +62,9 @@ public enum CatalogCopies {
             throw error
         }
         let object = try workspace.codec.write(type: .catalog, file: envelope)
+        for target in workspace.repositories.dropFirst() {
+            try Replication.copy(object.stored, to: target, in: workspace)
+        }
         workspace.logger.info("catalog copy \(object.stored.sha256.prefix(12)) written to repository \(workspace.store.name) (\(header.snapshots) snapshot(s))")
         return object.stored
     }

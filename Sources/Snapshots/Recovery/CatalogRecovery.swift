@@ -109,11 +109,9 @@ public enum CatalogRecovery {
                 var object = EncodedObject(stored: stored, plainSize: 0, encryption: try CatalogCopies.encryption(of: stored, in: store))
                 let bytes = try codec.readAll(object)
                 object.plainSize = Int64(bytes.count)
+                // Manifests copied from the primary repository carry its id: any repository
+                // of the same set may be the one recovered from.
                 let manifest = try JSONDecoder().decode(SnapshotManifest.self, from: Data(bytes))
-                guard manifest.repositoryID == store.repositoryID else {
-                    problems.append("manifest \(sha.prefix(12)) belongs to another repository (\(manifest.repositoryID))")
-                    continue
-                }
                 found.append((manifest, object))
             } catch {
                 problems.append("manifest \(sha.prefix(12)): \(DRError.describe(error))")
