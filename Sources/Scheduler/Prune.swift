@@ -1,6 +1,7 @@
 public import DRCore
 public import Foundation
 internal import Snapshots
+internal import Logging
 
 /// What `drctl prune` does, and how.
 public struct PruneOptions: Sendable {
@@ -180,6 +181,14 @@ public enum Prune {
                           hint: "try again when it has finished, or pass --wait")
         }
         defer { lock.release() }
+        // Other hosts sharing the repository: prune runs alone (dead locks are cleared first).
+        var repositoryLock: RepositoryLock?
+        if !options.dryRun {
+            let cleared = (try? RepositoryLock.removeDead(in: workspace.store)) ?? 0
+            if cleared > 0 { workspace.logger.info("removed \(cleared) released or stale repository lock(s)") }
+            repositoryLock = try RepositoryLock.acquire(.prune, on: workspace.store, logger: workspace.logger)
+        }
+        defer { repositoryLock?.release() }
         // File times are wall-clock times, whatever clock the workspace uses.
         let started = Date()
         let sources = try plan(workspace, sources: options.sources)

@@ -40,6 +40,9 @@ public enum Backup {
             throw DRError(.config, "\(config.file) configures no sources; add one under `sources:` (see docs/CONFIG.md)")
         }
         let catalog = workspace.catalog
+        // Shared with other backups, exclusive with a prune on any host.
+        let lock = try RepositoryLock.acquire(.backup, on: workspace.store, logger: workspace.logger)
+        defer { lock.release() }
         let runID = try catalog.beginRun(trigger: trigger, now: workspace.now())
         var outcomes: [BackupOutcome] = []
         for source in selected {

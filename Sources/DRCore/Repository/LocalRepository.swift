@@ -278,3 +278,20 @@ public enum ISO8601 {
         return formatter.date(from: text)
     }
 }
+
+extension LocalRepository {
+    public func writeLock(_ name: String, _ bytes: [UInt8]) throws {
+        try FileIO.createDirectory("\(root)/locks", mode: 0o700)
+        try FileIO.atomicWrite(bytes, to: "\(root)/locks/\(name)", mode: 0o600)
+    }
+
+    public func readLocks() throws -> [(name: String, bytes: [UInt8])] {
+        FileIO.list("\(root)/locks").filter { !$0.hasPrefix(".") }.compactMap { name in
+            (try? FileIO.read("\(root)/locks/\(name)")).map { (name, $0) }
+        }
+    }
+
+    public func removeLock(_ name: String) throws {
+        FileIO.remove("\(root)/locks/\(name)")
+    }
+}

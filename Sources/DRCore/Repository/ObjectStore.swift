@@ -65,6 +65,13 @@ public protocol ObjectStore: Sendable {
     /// Deletes an object unless it was written at or after `cutoff` (a concurrent backup
     /// writing it again); true when it is gone. Prune's garbage collection uses this.
     func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool
+
+    /// Writes (or overwrites) the small lock file `locks/<name>` (``RepositoryLock``).
+    func writeLock(_ name: String, _ bytes: [UInt8]) throws
+    /// Every lock file: its name and content.
+    func readLocks() throws -> [(name: String, bytes: [UInt8])]
+    /// Deletes a lock file (absent is fine).
+    func removeLock(_ name: String) throws
 }
 
 extension ObjectStore {

@@ -82,6 +82,21 @@ public struct RepositorySet: ObjectStore {
     }
 }
 
+extension RepositorySet {
+    public func writeLock(_ name: String, _ bytes: [UInt8]) throws {
+        for store in stores { try store.writeLock(name, bytes) }
+    }
+
+    public func readLocks() throws -> [(name: String, bytes: [UInt8])] {
+        var seen = Set<String>()
+        return try stores.flatMap { try $0.readLocks() }.filter { seen.insert($0.name).inserted }
+    }
+
+    public func removeLock(_ name: String) throws {
+        for store in stores { try store.removeLock(name) }
+    }
+}
+
 extension Workspace {
     /// Every configured repository, primary first.
     public var repositories: [any ObjectStore] {

@@ -274,3 +274,20 @@ final class S3ObjectStream: ObjectInputStream {
         try repository.verify(object, size: info.size, sha: sha)
     }
 }
+
+extension S3Repository {
+    public func writeLock(_ name: String, _ bytes: [UInt8]) throws {
+        try client.put(key: "\(keyPrefix)locks/\(name)", bytes: bytes)
+    }
+
+    public func readLocks() throws -> [(name: String, bytes: [UInt8])] {
+        try client.list(prefix: "\(keyPrefix)locks/").compactMap { info in
+            guard let name = info.key.split(separator: "/").last.map(String.init), !name.isEmpty else { return nil }
+            return (name, try client.getBytes(key: info.key))
+        }
+    }
+
+    public func removeLock(_ name: String) throws {
+        try client.delete(key: "\(keyPrefix)locks/\(name)")
+    }
+}
