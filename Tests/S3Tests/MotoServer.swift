@@ -172,9 +172,9 @@ final class MotoServer: @unchecked Sendable {
     }
 
     /// A new bucket with a unique name.
-    func makeBucket() throws -> String {
+    func makeBucket(objectLock: Bool = false) throws -> String {
         let name = "t-\(UUID().uuidString.lowercased().prefix(13))"
-        try awsChecked(["s3api", "create-bucket", "--bucket", name])
+        try awsChecked(["s3api", "create-bucket", "--bucket", name] + (objectLock ? ["--object-lock-enabled-for-bucket"] : []))
         return name
     }
 

@@ -59,6 +59,38 @@ extension MotoSuite {
             }
         }
 
+        @Test("object_lock_days: every uploaded object carries Object Lock retention, and a locked version cannot be deleted")
+        func objectLock() throws {
+            let moto = try MotoServer.require()
+            let bucket = try moto.makeBucket(objectLock: true)
+            try withTemporaryDirectory { dir in
+                try makeCorpus(["\(dir)/vol", "--mb", "1"])
+                let environment = moto.environment()
+                let setup = try runDrctl(["init", "\(dir)/setup", "--repository", "s3://\(bucket)/locked",
+                                          "--endpoint", moto.endpoint, "--region", "us-east-1"], environment: environment)
+                #expect(setup.succeeded, "init failed: \(setup.stderr)")
+                let config = "\(dir)/setup/drctl.yaml"
+                var text = try String(contentsOfFile: config, encoding: .utf8)
+                text = text.replacingOccurrences(of: "  region: \"us-east-1\"", with: "  region: \"us-east-1\"\n  object_lock_days: 2")
+                text = text.replacingOccurrences(of: "sources: []", with: "sources:\n  - name: wp\n    kind: pvc-archive\n    path: ../vol\n")
+                try text.write(toFile: config, atomically: true, encoding: .utf8)
+                let backup = try runDrctl(["backup", "--config", config], environment: environment)
+                #expect(backup.status == 0, "\(backup.stderr)")
+                let key = try #require(try moto.listKeys(bucket: bucket, prefix: "locked/objects/").first)
+                #expect(text.contains("object_lock_days: 2"))
+                // (moto answers GetObjectRetention with a 500; HEAD carries the same facts.)
+                let head = try moto.awsChecked(["s3api", "head-object", "--bucket", bucket, "--key", key])
+                let document = try #require(try JSONSerialization.jsonObject(with: Data(head.stdout)) as? [String: Any])
+                #expect(document["ObjectLockMode"] as? String == "GOVERNANCE", "\(document)")
+                let until = try #require((document["ObjectLockRetainUntilDate"] as? String).flatMap(ISO8601.parse), "\(document)")
+                #expect(abs(until.timeIntervalSinceNow - 2 * 86_400) < 600, "\(until)")
+                let version = try #require(document["VersionId"] as? String)
+                let delete = try moto.aws(["s3api", "delete-object", "--bucket", bucket, "--key", key, "--version-id", version])
+                #expect(!delete.succeeded, "a locked version was deleted")
+                #expect((delete.stderr + delete.stdoutText).contains("AccessDenied"), "\(delete.stderr)")
+            }
+        }
+
         @Test("catalog recovery from the S3 repository alone, including snapshots taken after the last catalog copy")
         func recoverFromS3() throws {
             let moto = try MotoServer.require()

@@ -1,7 +1,8 @@
 internal import Yams
 
 extension DRConfig {
-    static let repositoryKeys = ["name", "path", "url", "endpoint", "region", "credentials_file", "profile", "path_style"]
+    static let repositoryKeys = ["name", "path", "url", "endpoint", "region", "credentials_file", "profile", "path_style",
+                                 "object_lock_days", "object_lock_mode"]
     private static let repositoryExpected = "a local directory path, an `s3://bucket/prefix` URL, or a mapping with `path` or `url`"
 
     /// Reads `repository:` (a path, an `s3://` URL, or a mapping; named `default`) or
@@ -92,6 +93,20 @@ extension DRConfig {
             s3.credentialsFile = try reader.path("credentials_file", required: false, expected: "a string (a ~/.aws/credentials-style file)")
             s3.profile = try reader.string("profile", required: false, expected: "a string (a profile in the credentials file)")
             s3.pathStyle = try reader.bool("path_style")
+            if let text = try reader.string("object_lock_days", required: false, expected: "a number of days") {
+                guard let days = Int(text), (1...36500).contains(days) else {
+                    throw ctx.error(reader.entry("object_lock_days")?.value.mark, reader.field("object_lock_days"),
+                                    "expected a number of days between 1 and 36500, found `\(text)`")
+                }
+                s3.objectLockDays = days
+            }
+            if let mode = try reader.string("object_lock_mode", required: false, expected: "`governance` or `compliance`") {
+                guard ["governance", "compliance"].contains(mode.lowercased()) else {
+                    throw ctx.error(reader.entry("object_lock_mode")?.value.mark, reader.field("object_lock_mode"),
+                                    "expected `governance` or `compliance`, found `\(mode)`")
+                }
+                s3.objectLockMode = mode.uppercased()
+            }
             return RepositoryConfig(name: name, location: .s3(s3))
         }
     }

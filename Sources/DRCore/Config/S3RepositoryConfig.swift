@@ -15,6 +15,12 @@ public struct S3RepositoryConfig: Sendable, Equatable {
     /// Path-style URLs (`endpoint/bucket/key`); nil: path-style with an endpoint,
     /// virtual-hosted (`bucket.s3.region.amazonaws.com/key`) without.
     public var pathStyle: Bool?
+    /// S3 Object Lock: every object uploaded is retained this many days (`object_lock_days:`);
+    /// the bucket must have Object Lock enabled.
+    public var objectLockDays: Int?
+    /// `GOVERNANCE` (default; removable with a special permission) or `COMPLIANCE` (nobody,
+    /// not even the account root, can shorten it) (`object_lock_mode:`).
+    public var objectLockMode: String = "GOVERNANCE"
 
     public init(
         bucket: String, prefix: String, endpoint: String? = nil, region: String? = nil,

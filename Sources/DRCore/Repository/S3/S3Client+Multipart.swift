@@ -51,7 +51,7 @@ extension S3Client {
     /// Uploads a file in parts, ``Options/parallelParts`` at a time, each read from the file
     /// as it is sent (memory stays flat whatever the part size). Any failure aborts the
     /// upload, so no partial object ever becomes visible.
-    func putMultipart(key: String, path: String, size: Int64) throws {
+    func putMultipart(key: String, path: String, size: Int64, headers: [(String, String)] = []) throws {
         var chosen = options.partSize
         while (size + chosen - 1) / chosen > Self.maximumParts { chosen *= 2 }
         let partSize = chosen
@@ -59,7 +59,7 @@ extension S3Client {
         let summary = "PUT s3://\(bucket)/\(key)"
 
         let created = try checked(try execute(summary: "\(summary) (create multipart upload)") {
-            Operation(method: "POST", key: key, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")])
+            Operation(method: "POST", key: key, query: [("uploads", "")], headers: [("x-amz-checksum-algorithm", "SHA256")] + headers)
         }, summary: "\(summary) (create multipart upload)")
         guard let uploadID = S3XML(created.body).value("UploadId"), !uploadID.isEmpty else {
             throw DRError(.failed, "\(summary): S3 started a multipart upload but sent no UploadId")

@@ -283,10 +283,11 @@ public final class S3Client: Sendable {
 
     /// Uploads a file to `key`, in parts when it is at least ``Options/multipartThreshold``.
     /// `sha256` is the file's hex SHA-256 when the caller already has it.
-    public func putFile(key: String, path: String, sha256: String? = nil) throws {
+    /// `headers` go with the upload (e.g. Object Lock retention).
+    public func putFile(key: String, path: String, sha256: String? = nil, headers: [(String, String)] = []) throws {
         guard let size = FileIO.size(path) else { throw DRError(.io, "cannot read \(path) to upload it") }
         if size >= options.multipartThreshold {
-            try putMultipart(key: key, path: path, size: size)
+            try putMultipart(key: key, path: path, size: size, headers: headers)
             return
         }
         let digest = try sha256 ?? Self.hashFile(path, offset: 0, length: size).hex
@@ -294,18 +295,18 @@ public final class S3Client: Sendable {
         let response = try execute(summary: summary) {
             Operation(
                 method: "PUT", key: key,
-                headers: Self.checksumHeaders(hex: digest), body: .file(path: path, offset: 0, length: size),
+                headers: Self.checksumHeaders(hex: digest) + headers, body: .file(path: path, offset: 0, length: size),
                 payloadHash: digest)
         }
         _ = try checked(response, summary: summary)
     }
 
     /// Uploads bytes held in memory (small objects: the repository config).
-    public func put(key: String, bytes: [UInt8]) throws {
+    public func put(key: String, bytes: [UInt8], headers: [(String, String)] = []) throws {
         let digest = SigV4.sha256Hex(bytes)
         let summary = "PUT s3://\(bucket)/\(key)"
         let response = try execute(summary: summary) {
-            Operation(method: "PUT", key: key, headers: Self.checksumHeaders(hex: digest), body: .bytes(bytes), payloadHash: digest)
+            Operation(method: "PUT", key: key, headers: Self.checksumHeaders(hex: digest) + headers, body: .bytes(bytes), payloadHash: digest)
         }
         _ = try checked(response, summary: summary)
     }

@@ -141,7 +141,7 @@ public struct S3Repository: ObjectStore {
             throw error
         }
         let sha = Data(hasher.finalize()).hexString
-        try client.putFile(key: key(type, sha), path: temp, sha256: sha)
+        try client.putFile(key: key(type, sha), path: temp, sha256: sha, headers: retentionHeaders())
         return StoredObject(type: type, sha256: sha, size: size)
     }
 
@@ -289,5 +289,16 @@ extension S3Repository {
 
     public func removeLock(_ name: String) throws {
         try client.delete(key: "\(keyPrefix)locks/\(name)")
+    }
+}
+
+extension S3Repository {
+    /// Object Lock retention for a new object (`object_lock_days:`), else none. Lock files
+    /// and the repository config are not retained: they are rewritten and deleted.
+    func retentionHeaders(now: Date = Date()) -> [(String, String)] {
+        guard let days = config.objectLockDays else { return [] }
+        let until = now.addingTimeInterval(Double(days) * 86_400)
+        return [("x-amz-object-lock-mode", config.objectLockMode),
+                ("x-amz-object-lock-retain-until-date", until.formatted(.iso8601))]
     }
 }
