@@ -102,7 +102,7 @@ struct RunbookEndToEndTests {
         }
     }
 
-    @Test("cluster-loss: a new cluster gets infrastructure, ArgoCD, Secrets, the repository and volume data before apps sync")
+    @Test("cluster-loss: a new cluster gets infrastructure, ArgoCD, Secrets, the repository and volume data before apps sync, from a recovered catalog")
     func clusterLoss() async throws {
         let git = try GitFixture()
         try await withActionFixture { fixture in
@@ -163,13 +163,27 @@ struct RunbookEndToEndTests {
             let failures = outcomes.filter { !$0.succeeded }.map { "\($0.source): \($0.error ?? "")" }
             #expect(failures.isEmpty, "\(failures)")
 
-            // The loss: a new, empty cluster; the repository and the volumes are gone.
+            // The loss: a new, empty cluster; the repository and the volumes are gone; so is
+            // drctl's own data folder (config, catalog) — only its repository and an offline
+            // copy of the identity are left, and `catalog recover` brings the catalog back.
             let newCluster = try await FakeKubeServer.start(options: .init(tokens: ["tok": "tester"]))
             try newCluster.writeKubeconfig(to: fixture.kubeconfig, user: .token("tok"))
             try FileManager.default.removeItem(atPath: repo)
             try FileManager.default.removeItem(atPath: volumes)
+            let home = "\(fixture.dir)/drctl"
+            let identity = try #require(workspace.config.encryption?.identity)
+            try FileManager.default.copyItem(atPath: identity, toPath: "\(fixture.dir)/offline-identity.txt")
+            for name in FileIO.list(home) where name != "repository" && name != "keys" { FileIO.remove("\(home)/\(name)") }
+            let recovery = try CatalogRecovery.recover(
+                from: RepositoryConfig(name: "default", location: .local(path: "\(home)/repository")),
+                identity: "\(fixture.dir)/offline-identity.txt", configPath: nil, environment: .current, logger: testLogger)
+            #expect(recovery.snapshotsInCopy == 5 && recovery.problems.isEmpty, "\(recovery)")
+            let recovered = try Workspace.open(
+                config: try DRConfig.load(path: recovery.config, environment: Environment.current.variables),
+                environment: .current, logger: testLogger)
+            #expect(try recovered.catalog.snapshots().count == 5)
 
-            let (result, output) = try await run("cluster-loss", workspace)
+            let (result, output) = try await run("cluster-loss", recovered)
             #expect(result.status == .succeeded, "\(result.error ?? "")\n\(output)")
             #expect(try ["wp-content", "mysql"].map { try treeManifest("\(volumes)/\($0)") } == before)
             #expect(try git("rev-parse", "main", in: repo).trimmingWhitespace() == main)
