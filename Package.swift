@@ -134,6 +134,8 @@ let package = Package(
             name: "DeployTests", dependencies: ["DRCore", "Scheduler", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        // kill -9 at every write phase and at random moments, through the real binary (docs/RELIABILITY.md).
+        .testTarget(name: "CrashTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

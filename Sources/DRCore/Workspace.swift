@@ -11,6 +11,9 @@ public struct Workspace: Sendable {
     public let logger: Logger
     /// The clock; tests inject their own.
     public let now: @Sendable () -> Date
+    /// The test-only crash switch, read from ``environment`` (`DRCTL_CRASH_AT`); disabled
+    /// unless a crash test sets it.
+    public let crash: CrashPoints
 
     public var store: any ObjectStore { codec.store }
     /// Scratch space on the data folder's filesystem.
@@ -25,10 +28,13 @@ public struct Workspace: Sendable {
         guard let repository = config.repositories.first else {
             throw DRError(.config, "\(config.file): no repository is configured")
         }
+        let crash = try CrashPoints.from(environment)
         let store: any ObjectStore
         switch repository.location {
         case .local(let path):
-            store = try LocalRepository(name: repository.name, root: path)
+            var local = try LocalRepository(name: repository.name, root: path)
+            local.crash = crash
+            store = local
         }
         let catalog = try Catalog.open(path: config.catalog, logger: logger)
         let recipients = try (config.encryption?.recipients ?? []).map { text in
@@ -42,13 +48,30 @@ public struct Workspace: Sendable {
         let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity)
         try FileIO.createDirectory(config.dataDir, mode: 0o700)
         try FileIO.createDirectory("\(config.dataDir)/tmp", mode: 0o700)
-        return Workspace(config: config, catalog: catalog, codec: codec, environment: environment, logger: logger, now: now)
+        return Workspace(
+            config: config, catalog: catalog, codec: codec, environment: environment, logger: logger, now: now, crash: crash)
     }
 
-    /// A fresh private scratch folder under ``tmpDir``; the caller removes it.
+    /// A fresh private scratch folder under ``tmpDir``; the caller removes it. Its name
+    /// carries this process's id, so ``removeStaleScratch()`` can tell a killed process's
+    /// leftovers from a running one's.
     public func makeScratchDirectory(_ purpose: String) throws -> String {
-        let path = "\(tmpDir)/\(purpose)-\(FileIO.randomHex(6))"
+        let path = StagingName.make(in: tmpDir, base: purpose)
         try FileIO.createDirectory(path, mode: 0o700)
         return path
+    }
+
+    /// Removes scratch folders under ``tmpDir`` left by drctl processes that are gone
+    /// (killed, or crashed) and returns their names. Folders of live processes, and
+    /// anything not named by ``makeScratchDirectory(_:)``, are left alone.
+    @discardableResult
+    public func removeStaleScratch() -> [String] {
+        var removed: [String] = []
+        for name in FileIO.list(tmpDir) where StagingName.isStale(name) {
+            FileIO.removeTree("\(tmpDir)/\(name)")
+            removed.append(name)
+        }
+        if !removed.isEmpty { logger.info("removed \(removed.count) scratch folder(s) of ended drctl processes from \(tmpDir)") }
+        return removed
     }
 }
