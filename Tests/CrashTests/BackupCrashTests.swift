@@ -108,4 +108,25 @@ struct BackupCrashTests {
                     "\(kind): only \(tally.kills) kills landed (\(tally.completedBeforeKill) backups finished first)")
         }
     }
+
+    @Test("a git killed mid-fetch leaves lock files in the mirror; the next backup removes them", .timeLimit(.minutes(2)))
+    func staleGitLocks() throws {
+        try withTemporaryDirectory { dir in
+            let source = try CrashSource.make("git-bundle", in: dir)
+            let setup = try CrashSetup(in: dir, sourcesYAML: source.yaml)
+            let first = try setup.drctl(["backup"])
+            try #require(first.succeeded, "first backup: \(first.stderr)")
+            // What `kill -9` of the whole process group leaves when it lands inside git's ref update.
+            let mirror = "\(setup.dataDir)/mirrors/src.git"
+            for lock in ["refs/heads/main.lock", "packed-refs.lock", "HEAD.lock"] {
+                try FileIO.atomicWrite([], to: "\(mirror)/\(lock)")
+            }
+            try source.change(1)
+            let next = try setup.drctl(["backup"])
+            #expect(next.succeeded, "backup after stale git locks: \(next.stderr)")
+            #expect(next.stderr.contains("removed lock files a killed git left"), "\(next.stderr)")
+            #expect(!FileIO.exists("\(mirror)/refs/heads/main.lock"))
+            try setup.checkRepository("after stale git locks")
+        }
+    }
 }

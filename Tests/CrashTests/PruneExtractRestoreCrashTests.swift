@@ -107,12 +107,12 @@ struct ExtractCrashTests {
             }
             // What a complete extraction of each looks like (an uninterrupted run).
             var reference: [String: [String]] = [:]
-            var referenceTime: Duration = .milliseconds(200)
+            var referenceTime: [String: Duration] = [:]
             for snapshot in volumeSnapshots + [gitSnapshot, secretsSnapshot] {
                 let target = "\(dir)/reference/\(snapshot.id)"
                 let started = ContinuousClock.now
                 let result = try setup.drctl(["snapshots", "extract", snapshot.id, "--to", target])
-                referenceTime = max(referenceTime, ContinuousClock.now - started)
+                referenceTime[snapshot.id] = ContinuousClock.now - started
                 try #require(result.succeeded, "reference extract: \(result.stderr)")
                 reference[snapshot.id] = try describe(snapshot, target)
             }
@@ -144,12 +144,12 @@ struct ExtractCrashTests {
                 try afterKill(snapshot, target, "extract of \(snapshot.kind) killed half-way")
             }
             let candidates = volumeSnapshots + [gitSnapshot, secretsSnapshot]
-            for _ in 0..<8 {
+            for _ in 0..<10 {
                 attempt += 1
                 let snapshot = candidates[Int.random(in: 0..<candidates.count, using: &random)]
                 let target = "\(dir)/out-\(attempt)/\(snapshot.kind == "secrets" ? "export.yaml" : "tree")"
                 let (process, ending, last) = try setup.killAtRandom(
-                    ["snapshots", "extract", snapshot.id, "--to", target], maxDelay: referenceTime, random: &random,
+                    ["snapshots", "extract", snapshot.id, "--to", target], maxDelay: (referenceTime[snapshot.id] ?? .seconds(1)) * 0.8, random: &random,
                     label: "random-extract-\(attempt)")
                 switch ending {
                 case .killed: tally.add("random (\(snapshot.kind)), after \(last)")
