@@ -51,82 +51,86 @@ struct BackupCrashTests {
 
     @Test("backup killed at each phase and at random moments", .timeLimit(.minutes(5)),
           arguments: ["git-bundle", "pvc-archive", "secrets"])
-    func backupKills(kind: String) throws {
-        try withTemporaryDirectory { dir in
-            let source = try CrashSource.make(kind, in: dir)
-            let setup = try CrashSetup(in: dir, sourcesYAML: source.yaml)
-            let seed = SeededRandom.seed()
-            var random = SeededRandom(seed: seed)
-            let tally = KillTally(name: "backup-\(kind)", seed: seed)
-            let first = try setup.drctl(["backup"])
-            try #require(first.succeeded, "first backup: \(first.stderr)")
-            var round = 0
-            var lastBackup: Duration = .seconds(1)
+    func backupKills(kind: String) async throws {
+        try await onOwnThread {
+            try withTemporaryDirectory { dir in
+                let source = try CrashSource.make(kind, in: dir)
+                let setup = try CrashSetup(in: dir, sourcesYAML: source.yaml)
+                let seed = SeededRandom.seed()
+                var random = SeededRandom(seed: seed)
+                let tally = KillTally(name: "backup-\(kind)", seed: seed)
+                let first = try setup.drctl(["backup"])
+                try #require(first.succeeded, "first backup: \(first.stderr)")
+                var round = 0
+                var lastBackup: Duration = .seconds(1)
 
-            func afterKill(_ context: String) throws {
-                try setup.checkRepository(context)
-                let started = ContinuousClock.now
-                let next = try setup.drctl(["backup"])
-                lastBackup = ContinuousClock.now - started
-                #expect(next.succeeded, "\(context): the next backup failed: \(next.stderr)")
-                try setup.pruneAndCheckClean(context)
-            }
-
-            for (phase, n) in Self.deterministic {
-                round += 1
-                try source.change(round)
-                let point = "\(phase.rawValue):\(n)"
-                let (process, ending) = try setup.crash(["backup"], at: point, label: "backup-\(round)")
-                #expect(ending == .killed, "\(kind) at \(point): \(ending) \(process.stderr)")
-                #expect(process.trace.last == phase.rawValue, "\(kind) at \(point): trace \(process.trace)")
-                if ending == .killed { tally.add(phase.rawValue) }
-                try afterKill("\(kind) killed at \(point)")
-            }
-            for _ in 0..<Self.randomKills {
-                round += 1
-                try source.change(round)
-                let (process, ending, last) = try setup.killAtRandom(
-                    ["backup"], maxDelay: lastBackup * 1.3, random: &random, label: "random-\(round)")
-                switch ending {
-                case .killed: tally.add("random, after \(last)")
-                case .exited(0): tally.completed()
-                default: Issue.record("\(kind): random kill: \(ending) \(process.stderr)")
+                func afterKill(_ context: String) throws {
+                    try setup.checkRepository(context)
+                    let started = ContinuousClock.now
+                    let next = try setup.drctl(["backup"])
+                    lastBackup = ContinuousClock.now - started
+                    #expect(next.succeeded, "\(context): the next backup failed: \(next.stderr)")
+                    try setup.pruneAndCheckClean(context)
                 }
-                try afterKill("\(kind) killed at random after \(last)")
+
+                for (phase, n) in Self.deterministic {
+                    round += 1
+                    try source.change(round)
+                    let point = "\(phase.rawValue):\(n)"
+                    let (process, ending) = try setup.crash(["backup"], at: point, label: "backup-\(round)")
+                    #expect(ending == .killed, "\(kind) at \(point): \(ending) \(process.stderr)")
+                    #expect(process.trace.last == phase.rawValue, "\(kind) at \(point): trace \(process.trace)")
+                    if ending == .killed { tally.add(phase.rawValue) }
+                    try afterKill("\(kind) killed at \(point)")
+                }
+                for _ in 0..<Self.randomKills {
+                    round += 1
+                    try source.change(round)
+                    let (process, ending, last) = try setup.killAtRandom(
+                        ["backup"], maxDelay: lastBackup * 1.3, random: &random, label: "random-\(round)")
+                    switch ending {
+                    case .killed: tally.add("random, after \(last)")
+                    case .exited(0): tally.completed()
+                    default: Issue.record("\(kind): random kill: \(ending) \(process.stderr)")
+                    }
+                    try afterKill("\(kind) killed at random after \(last)")
+                }
+                // Nothing killed is left looking alive.
+                let catalog = try Catalog.open(path: setup.catalogPath, logger: testLogger)
+                let attempts = try catalog.attempts()
+                #expect(!attempts.contains { $0.status == .running }, "attempts still running: \(attempts.filter { $0.status == .running })")
+                #expect(try catalog.runIDs(status: .running).isEmpty, "runs still marked running")
+                try setup.checkRepository("\(kind): at the end")
+                try tally.report(into: dir)
+                for (phase, _) in Self.deterministic {
+                    #expect(tally.count(phase.rawValue) >= 1, "\(kind): phase \(phase.rawValue) was never hit")
+                }
+                #expect(tally.kills >= Self.deterministic.count + Self.randomKills / 2,
+                        "\(kind): only \(tally.kills) kills landed (\(tally.completedBeforeKill) backups finished first)")
             }
-            // Nothing killed is left looking alive.
-            let catalog = try Catalog.open(path: setup.catalogPath, logger: testLogger)
-            let attempts = try catalog.attempts()
-            #expect(!attempts.contains { $0.status == .running }, "attempts still running: \(attempts.filter { $0.status == .running })")
-            #expect(try catalog.runIDs(status: .running).isEmpty, "runs still marked running")
-            try setup.checkRepository("\(kind): at the end")
-            try tally.report(into: dir)
-            for (phase, _) in Self.deterministic {
-                #expect(tally.count(phase.rawValue) >= 1, "\(kind): phase \(phase.rawValue) was never hit")
-            }
-            #expect(tally.kills >= Self.deterministic.count + Self.randomKills / 2,
-                    "\(kind): only \(tally.kills) kills landed (\(tally.completedBeforeKill) backups finished first)")
         }
     }
 
     @Test("a git killed mid-fetch leaves lock files in the mirror; the next backup removes them", .timeLimit(.minutes(2)))
-    func staleGitLocks() throws {
-        try withTemporaryDirectory { dir in
-            let source = try CrashSource.make("git-bundle", in: dir)
-            let setup = try CrashSetup(in: dir, sourcesYAML: source.yaml)
-            let first = try setup.drctl(["backup"])
-            try #require(first.succeeded, "first backup: \(first.stderr)")
-            // What `kill -9` of the whole process group leaves when it lands inside git's ref update.
-            let mirror = "\(setup.dataDir)/mirrors/src.git"
-            for lock in ["refs/heads/main.lock", "packed-refs.lock", "HEAD.lock"] {
-                try FileIO.atomicWrite([], to: "\(mirror)/\(lock)")
+    func staleGitLocks() async throws {
+        try await onOwnThread {
+            try withTemporaryDirectory { dir in
+                let source = try CrashSource.make("git-bundle", in: dir)
+                let setup = try CrashSetup(in: dir, sourcesYAML: source.yaml)
+                let first = try setup.drctl(["backup"])
+                try #require(first.succeeded, "first backup: \(first.stderr)")
+                // What `kill -9` of the whole process group leaves when it lands inside git's ref update.
+                let mirror = "\(setup.dataDir)/mirrors/src.git"
+                for lock in ["refs/heads/main.lock", "packed-refs.lock", "HEAD.lock"] {
+                    try FileIO.atomicWrite([], to: "\(mirror)/\(lock)")
+                }
+                try source.change(1)
+                let next = try setup.drctl(["backup"])
+                #expect(next.succeeded, "backup after stale git locks: \(next.stderr)")
+                #expect(next.stderr.contains("removed lock files a killed git left"), "\(next.stderr)")
+                #expect(!FileIO.exists("\(mirror)/refs/heads/main.lock"))
+                try setup.checkRepository("after stale git locks")
             }
-            try source.change(1)
-            let next = try setup.drctl(["backup"])
-            #expect(next.succeeded, "backup after stale git locks: \(next.stderr)")
-            #expect(next.stderr.contains("removed lock files a killed git left"), "\(next.stderr)")
-            #expect(!FileIO.exists("\(mirror)/refs/heads/main.lock"))
-            try setup.checkRepository("after stale git locks")
         }
     }
 }

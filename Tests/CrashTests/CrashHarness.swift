@@ -248,3 +248,57 @@ struct CrashSetup {
         #expect(scratch.isEmpty, "\(context): scratch left in the data folder: \(scratch)")
     }
 }
+
+/// Runs a long blocking test body (minutes of waiting for child processes) on a thread of
+/// its own, so the cooperative pool (two threads) stays free for the async tests running
+/// in parallel. It stays the test's task (a task executor preference), so `#expect` and
+/// `#require` inside still belong to the test.
+func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+    let executor = ThreadExecutor()
+    defer { executor.stop() }
+    try await withTaskExecutorPreference(executor) {
+        // The preference applies from the next enqueue: hop onto the thread first.
+        await Task.yield()
+        try body()
+    }
+}
+
+/// A task executor running its jobs on one dedicated thread.
+final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopped = false
+
+    init() {
+        let thread = Thread { [self] in loop() }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.withLock {
+            jobs.append(job)
+            condition.signal()
+        }
+    }
+
+    /// Lets the thread end once its queue is empty.
+    func stop() {
+        condition.withLock {
+            stopped = true
+            condition.signal()
+        }
+    }
+
+    private func loop() {
+        while true {
+            let next: UnownedJob? = condition.withLock {
+                while jobs.isEmpty && !stopped { condition.wait() }
+                return jobs.isEmpty ? nil : jobs.removeFirst()
+            }
+            guard let next else { return }
+            next.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}
