@@ -65,7 +65,7 @@ struct BackupCrashTests {
                 var lastBackup: Duration = .seconds(1)
 
                 func afterKill(_ context: String) throws {
-                    try setup.checkRepository(context)
+                    try setup.checkRepository(context, structureToo: true)
                     let started = ContinuousClock.now
                     let next = try setup.drctl(["backup"])
                     lastBackup = ContinuousClock.now - started
@@ -100,7 +100,7 @@ struct BackupCrashTests {
                 let attempts = try catalog.attempts()
                 #expect(!attempts.contains { $0.status == .running }, "attempts still running: \(attempts.filter { $0.status == .running })")
                 #expect(try catalog.runIDs(status: .running).isEmpty, "runs still marked running")
-                try setup.checkRepository("\(kind): at the end")
+                try setup.checkRepository("\(kind): at the end", structureToo: true)
                 try tally.report(into: dir)
                 for (phase, _) in Self.deterministic {
                     #expect(tally.count(phase.rawValue) >= 1, "\(kind): phase \(phase.rawValue) was never hit")

@@ -74,7 +74,7 @@ struct ConcurrencyTests {
                 #expect(Set(forgotten.values) == ["secrets"], "forgotten from sources without retention: \(forgotten)")
                 #expect(present.isDisjoint(with: forgotten.keys), "forgotten snapshots still in the catalog")
                 #expect(backedUp.count == Self.rounds * 3, "\(backedUp.count) snapshots reported for \(Self.rounds) rounds of 3 sources")
-                try setup.checkRepository("after \(Self.rounds) concurrent rounds")
+                try setup.checkRepository("after \(Self.rounds) concurrent rounds", structureToo: true)
                 try setup.pruneAndCheckClean("after \(Self.rounds) concurrent rounds")
                 try setup.checkRepository("after the final prune")
                 #expect(try catalog.snapshots(source: "secrets").count == 2, "retention keep_last 2 not applied")

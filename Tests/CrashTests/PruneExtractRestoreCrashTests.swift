@@ -33,7 +33,7 @@ struct PruneCrashTests {
                     }
                 }
                 func afterKill(_ context: String) throws {
-                    try setup.checkRepository(context)
+                    try setup.checkRepository(context, structureToo: true)
                     let started = ContinuousClock.now
                     try setup.pruneAndCheckClean(context)
                     lastPrune = ContinuousClock.now - started

@@ -93,7 +93,8 @@ public enum FileIO {
     /// Writes a file atomically and durably: temp file in the same folder, fsync, rename, fsync folder.
     public static func atomicWrite(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        let temp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(randomHex(6))"
+        // Named for this process, so a later drctl can remove it if this one is killed.
+        let temp = StagingName.sibling(of: path, purpose: "tmp")
         var writer = try FileWriter(path: temp, mode: mode)
         do {
             try writer.write(bytes)
