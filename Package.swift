@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "drctl", targets: ["drctl"]),
         .library(name: "DRCore", targets: ["DRCore"]),
         .library(name: "Snapshots", targets: ["Snapshots"]),
+        // For the libFuzzer harness in fuzz/ (a separate package; scripts/fuzz).
+        .library(name: "Restore", targets: ["Restore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -26,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Test-only: property-based tests (Tests/PropertyTests).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C shims: module maps plus `static inline` wrappers only, no logic.
@@ -119,7 +123,7 @@ let package = Package(
             ],
             swiftSettings: upcoming),
         .testTarget(
-            name: "ActionsTests", dependencies: ["Restore", "Snapshots", "DRCore", "TestSupport", "FakeKube"],
+            name: "ActionsTests", dependencies: ["Restore", "Snapshots", "Scheduler", "DRCore", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
         .testTarget(
             name: "SchedulerTests", dependencies: ["Scheduler", "DRCore", "TestSupport"], exclude: ["gen_vectors.py"],
@@ -133,9 +137,21 @@ let package = Package(
         .testTarget(
             name: "DeployTests", dependencies: ["DRCore", "Scheduler", "TestSupport", "FakeKube"],
             swiftSettings: upcoming),
+        .testTarget(name: "ReportTests", dependencies: ["Restore", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        .testTarget(
+            name: "PropertyTests",
+            dependencies: [
+                "DRCore", "Snapshots", "Restore", "Scheduler", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
         // kill -9 at every write phase and at random moments, through the real binary (docs/RELIABILITY.md).
         .testTarget(name: "CrashTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        // S3 backend against moto_server (signature checking on) and the aws CLI; SigV4 vectors in Fixtures/.
+        .testTarget(
+            name: "S3Tests", dependencies: ["drctl", "Snapshots", "DRCore", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: upcoming),
     ],
     swiftLanguageModes: [.v6]
 )

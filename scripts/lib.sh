@@ -4,7 +4,9 @@ set -euo pipefail
 # System packages drctl builds against and runs with.
 DRCTL_PACKAGES=(libarchive-dev libsqlite3-dev libcurl4-openssl-dev libzstd-dev pkg-config git age zstd libarchive-tools)
 # Test-only (Tests/RunTests): `promtool check metrics` validates the metrics textfile; python3 serves the loopback webhook.
-DRCTL_TEST_PACKAGES=(prometheus python3)
+# Tests/ReportTests: chromium (+ fonts) screenshots the HTML drill report; libxml2 backs FoundationXML's XMLParser.
+# python3-venv: the venv for moto_server and the aws CLI (Tests/S3Tests, ensure_python_tools).
+DRCTL_TEST_PACKAGES=(prometheus python3 python3-venv chromium fonts-liberation libxml2)
 
 # Installs whichever of the given Debian packages are missing (apt-get update first).
 ensure_packages() {
@@ -18,6 +20,18 @@ ensure_packages() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# moto_server (S3 with SigV4 checking) and the aws CLI for Tests/S3Tests, from PyPI into a venv
+# under .build (never committed). Idempotent: an existing venv with both tools is kept.
+ensure_python_tools() {
+  local venv="$ROOT/.build/pyenv"
+  if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ]; then
+    echo "==> installing moto[server] and awscli into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6' 'awscli>=1.36,<2'
+  fi
+  export DRCTL_MOTO_SERVER="$venv/bin/moto_server" DRCTL_AWS="$venv/bin/aws"
 }
 
 # Puts the Swift toolchain on PATH when it lives in /opt/swift.

@@ -20,23 +20,35 @@ public struct Workspace: Sendable {
     public var tmpDir: String { "\(config.dataDir)/tmp" }
 
     /// Opens the catalog and repository a config names. Warns (once per open) when
-    /// nothing will be encrypted.
+    /// nothing will be encrypted. `store` replaces the config's first repository (catalog
+    /// recovery reads from the repository it recovers from); `createCatalog` creates a
+    /// missing catalog; `insecurePermissions` lets the codec use an identity file others can
+    /// read or change (`--insecure-permissions`).
     public static func open(
         config: DRConfig, environment: Environment, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, store: (any ObjectStore)? = nil, createCatalog: Bool = false,
+        insecurePermissions: Bool = false
     ) throws -> Workspace {
-        guard let repository = config.repositories.first else {
+        guard !config.repositories.isEmpty else {
             throw DRError(.config, "\(config.file): no repository is configured")
         }
         let crash = try CrashPoints.from(environment)
-        let store: any ObjectStore
-        switch repository.location {
-        case .local(let path):
-            var local = try LocalRepository(name: repository.name, root: path)
-            local.crash = crash
-            store = local
-        }
-        let catalog = try Catalog.open(path: config.catalog, logger: logger)
+        let store = try store ?? {
+            let tmpDir = "\(config.dataDir)/tmp"
+            let opened = try config.repositories.enumerated().map { index, repository in
+                do {
+                    return try repository.open(tmpDir: tmpDir, environment: environment, logger: logger, crash: crash)
+                } catch let error as DRError where error.code == .notFound && index > 0 {
+                    // A further repository added to `repositories:` is created on first use
+                    // (creation refuses a folder or prefix that holds anything else).
+                    let created = try repository.create(tmpDir: tmpDir, environment: environment, logger: logger, crash: crash)
+                    logger.notice("created repository \(repository.name) at \(repository.locationDescription)")
+                    return created
+                }
+            }
+            return opened.count == 1 ? opened[0] : RepositorySet(opened, logger: logger)
+        }()
+        let catalog = try Catalog.open(path: config.catalog, create: createCatalog, logger: logger)
         let recipients = try (config.encryption?.recipients ?? []).map { text in
             do { return try AgeRecipient(parsing: text) } catch {
                 throw DRError(.config, "\(config.file): encryption.recipients: `\(text)` is not an age recipient (age1…)")
@@ -45,7 +57,8 @@ public struct Workspace: Sendable {
         if recipients.isEmpty {
             logger.warning("no encryption recipients configured in \(config.file): snapshots are stored unencrypted")
         }
-        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity)
+        let codec = ObjectCodec(store: store, recipients: recipients, identityFile: config.encryption?.identity,
+                                allowInsecureIdentity: insecurePermissions)
         try FileIO.createDirectory(config.dataDir, mode: 0o700)
         try FileIO.createDirectory("\(config.dataDir)/tmp", mode: 0o700)
         return Workspace(

@@ -34,22 +34,30 @@ public struct DueReport: Sendable, Codable {
     /// The catalog run, when something ran.
     public var runID: Int64?
     public var outcomes: [BackupOutcome]
-    /// The drills that ran (after the backups).
+    /// The drills that ran (after the backups and the verification).
     public var drills: [DrillOutcome]
+    /// Whether the scheduled verification was due, and what it found when it ran.
+    public var verifyDecision: VerifyDueDecision?
+    public var verify: VerifyOutcome?
     /// Set when another run held the lock and `on_locked: skip` applied (its pid, if known).
     public var lockedBy: Int32?
     /// True when the lock was busy and this invocation did nothing.
     public var skippedLocked: Bool
     /// Whether everything due succeeded (skipped-late sources do not count as failures, nor
     /// do drills with WARNINGS).
-    public var succeeded: Bool { outcomes.allSatisfy(\.succeeded) && !drills.contains(where: \.failed) }
+    public var succeeded: Bool {
+        outcomes.allSatisfy(\.succeeded) && !drills.contains(where: \.failed) && !(verify?.failed ?? false)
+    }
 
     private enum CodingKeys: String, CodingKey {
-        case decisions, drillDecisions, runID, outcomes, drills, lockedBy, skippedLocked, succeeded
+        case decisions, drillDecisions, runID, outcomes, drills, verifyDecision, verify, lockedBy, skippedLocked, succeeded
     }
 
     public init(decisions: [DueDecision], drillDecisions: [DrillDueDecision] = [], runID: Int64?,
-                outcomes: [BackupOutcome], drills: [DrillOutcome] = [], lockedBy: Int32?, skippedLocked: Bool) {
+                outcomes: [BackupOutcome], drills: [DrillOutcome] = [], verifyDecision: VerifyDueDecision? = nil,
+                verify: VerifyOutcome? = nil, lockedBy: Int32?, skippedLocked: Bool) {
+        self.verifyDecision = verifyDecision
+        self.verify = verify
         self.decisions = decisions
         self.drillDecisions = drillDecisions
         self.runID = runID
@@ -66,6 +74,8 @@ public struct DueReport: Sendable, Codable {
         runID = try container.decodeIfPresent(Int64.self, forKey: .runID)
         outcomes = try container.decode([BackupOutcome].self, forKey: .outcomes)
         drills = try container.decodeIfPresent([DrillOutcome].self, forKey: .drills) ?? []
+        verifyDecision = try container.decodeIfPresent(VerifyDueDecision.self, forKey: .verifyDecision)
+        verify = try container.decodeIfPresent(VerifyOutcome.self, forKey: .verify)
         lockedBy = try container.decodeIfPresent(Int32.self, forKey: .lockedBy)
         skippedLocked = try container.decode(Bool.self, forKey: .skippedLocked)
     }
@@ -77,6 +87,8 @@ public struct DueReport: Sendable, Codable {
         try container.encodeIfPresent(runID, forKey: .runID)
         try container.encode(outcomes, forKey: .outcomes)
         try container.encode(drills, forKey: .drills)
+        try container.encodeIfPresent(verifyDecision, forKey: .verifyDecision)
+        try container.encodeIfPresent(verify, forKey: .verify)
         try container.encodeIfPresent(lockedBy, forKey: .lockedBy)
         try container.encode(skippedLocked, forKey: .skippedLocked)
         try container.encode(succeeded, forKey: .succeeded)
@@ -119,11 +131,12 @@ public enum DueRuns {
     /// The earliest next fire time over all scheduled sources and drills after `date`.
     public static func nextFire(_ config: DRConfig, after date: Date) throws -> Date? {
         let sources = try config.sources.compactMap { try schedule(of: $0)?.next(after: date) }
-        return (sources + [try DrillRuns.nextFire(config, after: date)].compactMap { $0 }).min()
+        let others = [try DrillRuns.nextFire(config, after: date), try VerifyRuns.schedule(of: config)?.next(after: date)]
+        return (sources + others.compactMap { $0 }).min()
     }
 
     /// Runs everything due under the data folder's lock: the due sources in one catalog run
-    /// with trigger `cron`, then the due drills (``DrillRuns``); then writes metrics and sends
+    /// with trigger `cron`, then the scheduled verification (``VerifyRuns``), then the due drills (``DrillRuns``); then writes metrics and sends
     /// notifications (``RunReporting``, `drill-failure`).
     ///
     /// With `dryRun` nothing runs and no lock is taken. When the lock is busy, `on_locked`
@@ -137,7 +150,8 @@ public enum DueRuns {
         if dryRun {
             let now = workspace.now()
             return DueReport(decisions: try plan(workspace, now: now), drillDecisions: try DrillRuns.plan(workspace, now: now),
-                             runID: nil, outcomes: [], lockedBy: nil, skippedLocked: false)
+                             runID: nil, outcomes: [], verifyDecision: try VerifyRuns.plan(workspace, now: now),
+                             lockedBy: nil, skippedLocked: false)
         }
         let lock: RunLock
         switch try RunLock.acquire(dataDir: workspace.config.dataDir, wait: workspace.config.onLocked == .wait) {
@@ -158,10 +172,12 @@ public enum DueRuns {
         let due = decisions.filter { $0.action == .run }.map(\.source)
         let drillDecisions = try DrillRuns.plan(workspace, now: now)
         let dueDrills = drillDecisions.filter { $0.action == .run }.map(\.runbook)
-        guard !due.isEmpty || !dueDrills.isEmpty else {
+        let verifyDecision = try VerifyRuns.plan(workspace, now: now)
+        let verifyDue = verifyDecision?.action == .run
+        guard !due.isEmpty || !dueDrills.isEmpty || verifyDue else {
             logger.info("nothing is due")
             return DueReport(decisions: decisions, drillDecisions: drillDecisions, runID: nil, outcomes: [],
-                             lockedBy: nil, skippedLocked: false)
+                             verifyDecision: verifyDecision, lockedBy: nil, skippedLocked: false)
         }
         var runID: Int64?
         var outcomes: [BackupOutcome] = []
@@ -172,10 +188,11 @@ public enum DueRuns {
             runID = backups.runID
             outcomes = backups.outcomes
         }
+        let verify = verifyDue ? VerifyRuns.run(workspace, notifier: notifier) : nil
         let drills = DrillRuns.run(workspace, runbooks: dueDrills)
         RunReporting.afterRun(workspace, outcomes: outcomes, notifier: notifier)
         DrillRuns.notify(drills, notifier: notifier)
         return DueReport(decisions: decisions, drillDecisions: drillDecisions, runID: runID, outcomes: outcomes,
-                         drills: drills, lockedBy: nil, skippedLocked: false)
+                         drills: drills, verifyDecision: verifyDecision, verify: verify, lockedBy: nil, skippedLocked: false)
     }
 }

@@ -66,12 +66,24 @@ public enum Metrics {
         return text
     }
 
+    /// Per configured source, how many of its snapshots failed their last verification.
+    public static func renderVerification(_ snapshots: [SnapshotRecord], sources: [String]) -> String {
+        var text = "# HELP drctl_snapshots_failing_verification Snapshots of the source whose last verification failed (restores skip them).\n"
+        text += "# TYPE drctl_snapshots_failing_verification gauge\n"
+        for source in sources.sorted() {
+            let failing = snapshots.filter { $0.source == source && ($0.verifyResult ?? "").hasPrefix("FAILED") }.count
+            text += "drctl_snapshots_failing_verification{source=\"\(escape(source))\"} \(failing)\n"
+        }
+        return text
+    }
+
     /// Writes the textfile for every configured source atomically (temporary file, fsync,
     /// rename), so the collector never reads half a file. Does nothing without `metrics_file:`.
     public static func write(_ workspace: Workspace) throws {
         guard let path = workspace.config.metricsFile else { return }
         let histories = try SourceHistory.load(workspace, sources: workspace.config.sources.map(\.name))
         let text = render(Array(histories.values), now: workspace.now())
+            + renderVerification(try workspace.catalog.snapshots(), sources: workspace.config.sources.map(\.name))
             + renderDrills(try workspace.catalog.drillReports(limit: 1))
         try FileIO.atomicWrite(Array(text.utf8), to: path, mode: 0o644)
     }

@@ -1,5 +1,7 @@
 public import DRCore
 public import Foundation
+internal import Snapshots
+internal import Logging
 
 /// What `drctl prune` does, and how.
 public struct PruneOptions: Sendable {
@@ -182,6 +184,14 @@ public enum Prune {
                           hint: "try again when it has finished, or pass --wait")
         }
         defer { lock.release() }
+        // Other hosts sharing the repository: prune runs alone (dead locks are cleared first).
+        var repositoryLock: RepositoryLock?
+        if !options.dryRun {
+            let cleared = (try? RepositoryLock.removeDead(in: workspace.store)) ?? 0
+            if cleared > 0 { workspace.logger.info("removed \(cleared) released or stale repository lock(s)") }
+            repositoryLock = try RepositoryLock.acquire(.prune, on: workspace.store, logger: workspace.logger)
+        }
+        defer { repositoryLock?.release() }
         // File times are wall-clock times, whatever clock the workspace uses.
         let started = Date()
         let sources = try plan(workspace, sources: options.sources)
@@ -213,7 +223,7 @@ public enum Prune {
         var known = Set(try workspace.catalog.allObjects().map { "\($0.type.rawValue)/\($0.sha256)" })
         for object in garbage { known.insert("\(object.type.rawValue)/\(object.sha256)") }
         let cutoff = started.addingTimeInterval(-options.orphanGraceSeconds)
-        for type in ObjectType.allCases {
+        for type in ObjectType.allCases where type != .catalog {
             for sha in try store.list(type) where !known.contains("\(type.rawValue)/\(sha)") {
                 guard let written = store.modificationDate(of: type, sha256: sha), written < cutoff,
                       let size = store.size(of: type, sha256: sha)
@@ -229,14 +239,27 @@ public enum Prune {
         // (this prune holds the lock every backup takes, so none is being written), and
         // scratch folders of ended drctl processes in the data folder.
         if !options.dryRun {
-            if let local = store as? LocalRepository {
-                let referenced = Set(try workspace.catalog.allObjects().map { "\($0.type.rawValue)/\($0.sha256)" })
-                report.temporaryFiles = local.cleanTemporaryFiles(writtenBefore: cutoff) { type, sha in
-                    referenced.contains("\(type.rawValue)/\(sha)")
-                }
+            let referenced = Set(try workspace.catalog.allObjects().map { "\($0.type.rawValue)/\($0.sha256)" })
+            report.temporaryFiles = store.cleanTemporaryFiles(writtenBefore: cutoff) { type, sha in
+                referenced.contains("\(type.rawValue)/\(sha)")
             }
             workspace.removeStaleScratch()
         }
+        // Catalog copies: the newest few are kept, by write time (no decryption needed).
+        let copies = try store.list(.catalog).compactMap { sha in
+            store.modificationDate(of: .catalog, sha256: sha).map { (sha: sha, written: $0) }
+        }.sorted { $0.written > $1.written }
+        for copy in copies.dropFirst(CatalogCopies.kept) where copy.written < cutoff {
+            guard let size = store.size(of: .catalog, sha256: copy.sha) else { continue }
+            if options.dryRun {
+                report.removedObjects.append(.init(type: .catalog, sha256: copy.sha, size: size, why: "old catalog copy"))
+            } else {
+                try store.delete(.catalog, sha256: copy.sha)
+                report.removedObjects.append(.init(type: .catalog, sha256: copy.sha, size: size, why: "old catalog copy"))
+            }
+            report.bytesFreed += size
+        }
+        if !options.dryRun { CatalogCopies.saveAfterRun(workspace) }
         return report
     }
 }

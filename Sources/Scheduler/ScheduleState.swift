@@ -1,8 +1,8 @@
 internal import DRCore
 public import Foundation
 
-/// Scheduler facts the catalog has no place for: runs skipped past `starting_deadline`,
-/// kept in `<data_dir>/schedule-state.json` (written atomically, under the run lock).
+/// Scheduler facts the catalog has no place for: runs skipped past `starting_deadline` and
+/// the last scheduled verification, kept in `<data_dir>/schedule-state.json` (written atomically, under the run lock).
 public struct ScheduleState: Sendable, Codable, Equatable {
     /// One skipped run.
     public struct Skip: Sendable, Codable, Equatable {
@@ -15,6 +15,8 @@ public struct ScheduleState: Sendable, Codable, Equatable {
 
     /// The newest skip per source.
     public var skipped: [String: Skip] = [:]
+    /// When the newest scheduled verification (`verify:`) started.
+    public var lastVerify: Date?
 
     public init() {}
 
@@ -34,9 +36,19 @@ public struct ScheduleState: Sendable, Codable, Equatable {
             guard let slot = decision.slot else { continue }
             state.skipped[decision.source] = Skip(slot: slot, decidedAt: now, lateSeconds: decision.lateSeconds ?? 0)
         }
+        try state.save(dataDir: dataDir)
+    }
+
+    static func recordVerify(at start: Date, dataDir: String) throws {
+        var state = load(dataDir: dataDir)
+        state.lastVerify = start
+        try state.save(dataDir: dataDir)
+    }
+
+    private func save(dataDir: String) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = [.sortedKeys]
-        try FileIO.atomicWrite(Array(try encoder.encode(state)), to: path(dataDir: dataDir), mode: 0o600)
+        try FileIO.atomicWrite(Array(try encoder.encode(self)), to: Self.path(dataDir: dataDir), mode: 0o600)
     }
 }

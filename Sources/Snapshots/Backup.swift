@@ -53,6 +53,9 @@ public enum Backup {
             workspace.logger.warning("marked \(closed.count) run(s) left `running` by a killed or crashed drctl as failed")
         }
         workspace.removeStaleScratch()
+        // Shared with other backups, exclusive with a prune on any host.
+        let lock = try RepositoryLock.acquire(.backup, on: workspace.store, logger: workspace.logger)
+        defer { lock.release() }
         let runID = try catalog.beginRun(trigger: trigger, now: workspace.now())
         var outcomes: [BackupOutcome] = []
         for source in selected {
@@ -63,6 +66,7 @@ public enum Backup {
         try catalog.finishRun(
             runID, status: status,
             error: failures == 0 ? nil : "\(failures) of \(outcomes.count) sources failed", now: workspace.now())
+        if failures < outcomes.count { CatalogCopies.saveAfterRun(workspace) }
         return (runID, outcomes)
     }
 
@@ -80,24 +84,48 @@ public enum Backup {
             attempt = try catalog.beginAttempt(run: runID, source: sourceID, now: workspace.now())
             let previous = try catalog.latestSnapshot(source: source.name)
             let draft = try source.kind.snapshotter.snapshot(source, previous: previous, options: options, in: workspace)
+            var objects = draft.objects
+            if let index = draft.fileIndex, !index.records.isEmpty || index.replacesState {
+                // The file index travels with the snapshot, so the catalog can be rebuilt
+                // from the repository alone (`drctl catalog recover`).
+                let encoded = try workspace.codec.write(type: .data, bytes: try FileIndexCodec.encode(index))
+                objects.append(SnapshotObject(object: encoded, role: FileIndexCodec.role))
+            }
             let record = SnapshotRecord(
                 id: SnapshotRecord.newID(), source: source.name, kind: source.kind.rawValue, level: draft.level,
                 parentID: draft.parentID, createdAt: workspace.now(), dataTime: draft.dataTime,
-                bytes: draft.objects.reduce(0) { $0 + $1.object.stored.size },
-                plainBytes: draft.objects.reduce(0) { $0 + $1.object.plainSize }, files: draft.files,
+                bytes: objects.reduce(0) { $0 + $1.object.stored.size },
+                plainBytes: objects.reduce(0) { $0 + $1.object.plainSize }, files: draft.files,
                 verifiedAt: draft.verifiedAt, verifyResult: draft.verifyResult, runID: runID, meta: draft.meta)
             let manifest = SnapshotManifest(
-                snapshot: record, repositoryID: workspace.store.repositoryID, objects: draft.objects, refs: draft.refs,
+                snapshot: record, repositoryID: workspace.store.repositoryID, objects: objects, refs: draft.refs,
                 kubeObjects: draft.kubeObjects.isEmpty ? nil : draft.kubeObjects)
             let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
             workspace.crash.reach(.manifestWritten)
             let committing = ContinuousClock.now
             try catalog.insertSnapshot(
-                record, objects: draft.objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex, kubeObjects: draft.kubeObjects,
+                record, objects: objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex, kubeObjects: draft.kubeObjects,
                 attempt: attempt, now: workspace.now(), beforeCommit: { workspace.crash.reach(.catalogBeforeCommit) })
             workspace.crash.reach(.catalogCommitted)
             workspace.logger.debug("source \(source.name): catalog commit took \(ContinuousClock.now - committing)")
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
+            var failedCopies: [String] = []
+            for target in Replication.targets(for: source, in: workspace) {
+                do {
+                    let copied = try Replication.replicate(record, to: target, in: workspace)
+                    workspace.logger.info("source \(source.name): snapshot \(record.shortID) copied to repository \(target.name) (\(copied.objects) object(s), \(copied.bytes) bytes)")
+                } catch {
+                    failedCopies.append("\(target.name): \(DRError.describe(error))")
+                }
+            }
+            if !failedCopies.isEmpty {
+                let message = "snapshot \(record.shortID) is stored in repository \(workspace.store.name) but copying it failed for "
+                    + failedCopies.joined(separator: "; ") + " (the next backup of this source copies what is missing)"
+                workspace.logger.error("source \(source.name): \(message)")
+                return BackupOutcome(
+                    source: source.name, succeeded: false, snapshot: record, addedBytes: record.bytes, note: draft.note,
+                    error: message, errorCode: DRError.Code.unreachable.rawValue, seconds: seconds())
+            }
             return BackupOutcome(
                 source: source.name, succeeded: true, snapshot: record, addedBytes: record.bytes, note: draft.note,
                 error: nil, errorCode: nil, seconds: seconds())

@@ -3,7 +3,7 @@ import DRCore
 import Foundation
 import Restore
 
-/// `drctl drill`: `run` (the default) and the reserved `report`.
+/// `drctl drill`: `run` (the default) and `report`.
 struct DrillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill", abstract: "Rehearse a recovery runbook in a sandbox and measure it.",

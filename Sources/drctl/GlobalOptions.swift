@@ -15,6 +15,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log errors only.")
     var quiet = false
 
+    @Flag(name: .long, help: "Use the age identity file even if other users can read it or anyone but its owner can change it.")
+    var insecurePermissions = false
+
     /// A logger writing to standard error at the requested level.
     func makeLogger() -> Logger {
         let level: Logger.Level = quiet ? .error : verbose >= 2 ? .debug : verbose == 1 ? .info : .warning
@@ -36,6 +39,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// The workspace (catalog, repository, keys) of the config.
     func openWorkspace() throws -> Workspace {
-        try Workspace.open(config: loadConfig(), environment: .current, logger: makeLogger())
+        try Workspace.open(config: loadConfig(), environment: .current, logger: makeLogger(),
+                           insecurePermissions: insecurePermissions)
     }
 }

@@ -71,6 +71,21 @@ struct RunCommand: ParsableCommand {
                     print("drill \(decision.runbook): not due, next \(Terminal.time(decision.next))")
                 }
             }
+            if let decision = report.verifyDecision {
+                if decision.action == .run && dryRun {
+                    print("verify: due (slot \(Terminal.time(decision.slot)))")
+                } else if decision.action == .notDue {
+                    print("verify: not due, next \(Terminal.time(decision.next))")
+                }
+            }
+            if let verify = report.verify {
+                if let result = verify.report {
+                    print("verify (\(result.mode)): \(result.snapshots.count) snapshot(s), "
+                          + (result.passed ? "all passed" : "FAILED: \(verify.error ?? "")"))
+                } else {
+                    print("verify: FAILED to run: \(verify.error ?? "unknown error")")
+                }
+            }
             for drill in report.drills {
                 if let result = drill.report {
                     let rto = result.rtoSeconds.map { String(format: ", RTO %.1fs", $0) } ?? ""
@@ -85,6 +100,7 @@ struct RunCommand: ParsableCommand {
             let codes = Set(failures.compactMap { $0.errorCode.flatMap(DRError.Code.init(rawValue:)) })
             throw ExitCode(codes.count == 1 ? (codes.first?.exitCode ?? 1) : DRError.Code.failed.exitCode)
         }
+        if report.verify?.failed == true { throw ExitCode(DRError.Code.dataCorrupt.exitCode) }
         if report.drills.contains(where: \.failed) { throw ExitCode(DRError.Code.failed.exitCode) }
     }
 }

@@ -27,6 +27,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("read-data-subset"), help: ArgumentHelp("Re-read this share of the objects, e.g. 10%.", valueName: "n%"))
     var subset: String?
 
+    @Option(help: ArgumentHelp("Check only this repository (its name under `repositories:`); results are reported, not recorded.", valueName: "name"))
+    var repository: String?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -44,9 +47,18 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workspace = try global.openWorkspace()
+        var workspace = try global.openWorkspace()
+        if let repository {
+            guard let store = workspace.repositories.first(where: { $0.name == repository }) else {
+                throw DRError(.notFound, "no repository named `\(repository)` in \(workspace.config.file)",
+                              hint: "configured: \(workspace.repositories.map(\.name).joined(separator: ", "))")
+            }
+            workspace = try Workspace.open(config: workspace.config, environment: .current, logger: global.makeLogger(), store: store,
+                                           insecurePermissions: global.insecurePermissions)
+        }
         let report = try Verify.run(
-            workspace, options: VerifyOptions(snapshotIDs: ids, readData: readData, subsetPercent: subset.flatMap(Self.percent)))
+            workspace, options: VerifyOptions(snapshotIDs: ids, readData: readData, subsetPercent: subset.flatMap(Self.percent),
+                                              record: repository == nil))
         if json {
             try Terminal.json(report)
         } else {

@@ -88,11 +88,7 @@ struct BackupCrashTests {
                     try source.change(round)
                     let (process, ending, last) = try setup.killAtRandom(
                         ["backup"], maxDelay: lastBackup * 1.3, random: &random, label: "random-\(round)")
-                    switch ending {
-                    case .killed: tally.add("random, after \(last)")
-                    case .exited(0): tally.completed()
-                    default: Issue.record("\(kind): random kill: \(ending) \(process.stderr)")
-                    }
+                    tally.addRandom(ending, after: last, process, "\(kind)")
                     try afterKill("\(kind) killed at random after \(last)")
                 }
                 // Nothing killed is left looking alive.

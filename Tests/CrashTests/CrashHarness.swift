@@ -99,7 +99,16 @@ final class KillTally: @unchecked Sendable {
     }
 
     func add(_ key: String) { lock.withLock { counts[key, default: 0] += 1 } }
-    func completed() { lock.withLock { completedBeforeKill += 1 } }
+
+    /// Tallies a random kill under `random<qualifier>, after <last point>`, or a process
+    /// that finished first; anything else (another exit status, another signal) is a failure.
+    func addRandom(_ ending: Ending, after last: String, qualifier: String = "", _ process: Spawned, _ context: String) {
+        switch ending {
+        case .killed: add("random\(qualifier), after \(last)")
+        case .exited(0): lock.withLock { completedBeforeKill += 1 }
+        default: Issue.record("\(context): random kill: \(ending) \(process.stderr)")
+        }
+    }
 
     var kills: Int { lock.withLock { counts.values.reduce(0, +) } }
 
@@ -233,8 +242,8 @@ struct CrashSetup {
     }
 
     /// `drctl prune --orphan-grace 0s` succeeds and afterwards the repository holds exactly
-    /// the files the catalog names, its `tmp/` is empty and no scratch folder of a dead
-    /// drctl is left in the data folder.
+    /// the files the catalog names, its `tmp/` and `locks/` are empty and no scratch folder
+    /// of a dead drctl is left in the data folder.
     func pruneAndCheckClean(_ context: String) throws {
         let prune = try drctl(["prune", "--wait", "--orphan-grace", "0s"])
         #expect(prune.succeeded, "\(context): prune: \(prune.stderr)")
@@ -247,6 +256,8 @@ struct CrashSetup {
         #expect(stored.subtracting(known).isEmpty, "\(context): orphans left after prune: \(stored.subtracting(known).sorted())")
         #expect(known.subtracting(stored).isEmpty, "\(context): catalog objects missing: \(known.subtracting(stored).sorted())")
         #expect(FileIO.list("\(repository)/tmp").isEmpty, "\(context): repository tmp/ not clean: \(FileIO.list("\(repository)/tmp"))")
+        // A killed backup's repository lock is dead (its process is gone) and prune removes it.
+        #expect(FileIO.list("\(repository)/locks").isEmpty, "\(context): repository locks left: \(FileIO.list("\(repository)/locks"))")
         let scratch = FileIO.list("\(dataDir)/tmp")
         #expect(scratch.isEmpty, "\(context): scratch left in the data folder: \(scratch)")
     }

@@ -56,11 +56,7 @@ struct PruneCrashTests {
                     try grow()
                     let (process, ending, last) = try setup.killAtRandom(
                         ["prune"], maxDelay: lastPrune * 1.2, random: &random, label: "random-prune-\(round)")
-                    switch ending {
-                    case .killed: tally.add("random, after \(last)")
-                    case .exited(0): tally.completed()
-                    default: Issue.record("prune: random kill: \(ending) \(process.stderr)")
-                    }
+                    tally.addRandom(ending, after: last, process, "prune")
                     try afterKill("prune killed at random after \(last)")
                 }
                 try tally.report(into: dir)
@@ -154,11 +150,7 @@ struct ExtractCrashTests {
                     let (process, ending, last) = try setup.killAtRandom(
                         ["snapshots", "extract", snapshot.id, "--to", target], maxDelay: (referenceTime[snapshot.id] ?? .seconds(1)) * 0.8, random: &random,
                         label: "random-extract-\(attempt)")
-                    switch ending {
-                    case .killed: tally.add("random (\(snapshot.kind)), after \(last)")
-                    case .exited(0): tally.completed()
-                    default: Issue.record("extract: random kill: \(ending) \(process.stderr)")
-                    }
+                    tally.addRandom(ending, after: last, qualifier: " (\(snapshot.kind))", process, "extract")
                     try afterKill(snapshot, target, "extract of \(snapshot.kind) killed at random")
                 }
                 try tally.report(into: dir)
@@ -240,11 +232,7 @@ struct RestoreCrashTests {
                     let known = Set(try catalog.executions().map(\.id))
                     let (process, ending, last) = try setup.killAtRandom(
                         ["restore", "crash", "--yes"], maxDelay: runTime, random: &random, label: "random-restore-\(round)")
-                    switch ending {
-                    case .killed: tally.add("random, after \(last)")
-                    case .exited(0): tally.completed()
-                    default: Issue.record("restore: random kill: \(ending) \(process.stderr)")
-                    }
+                    tally.addRandom(ending, after: last, process, "restore")
                     try finish("restore killed at random after \(last)", knownBefore: known)
                 }
                 // The sh step after the rebuild ran once per execution that got that far: a

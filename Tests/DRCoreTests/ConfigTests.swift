@@ -208,7 +208,7 @@ private let errorCases: [ConfigErrorCase] = [
               fragments: ["must not be empty"]),
     ConfigErrorCase(label: "null value",
               yaml: "repository:\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
-              fragments: ["expected a string (a local directory path), found an empty value"]),
+              fragments: ["expected a local directory path", "found an empty value"]),
     ConfigErrorCase(label: "bare tilde",
               yaml: "repository: ~\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
               fragments: ["bare `~` is null"]),
@@ -254,9 +254,9 @@ private let errorCases: [ConfigErrorCase] = [
     ConfigErrorCase(label: "user home paths",
               yaml: "repository: ~bob/repo\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
               fragments: ["`~bob` paths are not supported"]),
-    ConfigErrorCase(label: "remote repository",
-              yaml: "repository: s3://bucket/x\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
-              fragments: ["remote repositories are not supported yet"]),
+    ConfigErrorCase(label: "unsupported repository URL",
+              yaml: "repository: ftp://bucket/x\ncatalog: ./c\nsources: []\n", line: 1, field: "repository",
+              fragments: ["unsupported repository URL"]),
     ConfigErrorCase(label: "top level is a list",
               yaml: "\n- a\n- b\n", line: 2, field: "",
               fragments: ["expected a mapping of settings at the top level, found a list"]),
@@ -613,6 +613,42 @@ struct DrillsConfigTests {
             ("rto_target: 10m", "rto_targte: 10m", "drills.runbooks[1].rto_targte"),
             ("namespace_suffix: -rehearsal", "namespace_suffix: \"\"", "drills.namespace_suffix"),
             ("namespace_suffix: -rehearsal", "namespace_suffix: _Drill", "drills.namespace_suffix"),
+        ] {
+            let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
+            #expect(error.field == field, "\(to): \(error)")
+        }
+    }
+}
+
+@Suite("Config: verify")
+struct VerifyConfigTests {
+    static let base = """
+        repository: ./repo
+        catalog: ./catalog.db
+        verify:
+          schedule: "@weekly"
+          timezone: Europe/Warsaw
+          read_data_subset: 10%
+        sources: []
+
+        """
+
+    @Test("verify: schedule, time zone and read depth parse; bad values name their field")
+    func parses() throws {
+        try withTempDir { dir in
+            try write(Self.base, to: dir + "/drctl.yaml")
+            let config = try DRConfig.load(path: dir + "/drctl.yaml", environment: [:])
+            #expect(config.verify?.schedule == "@weekly")
+            #expect(config.verify?.timeZone == "Europe/Warsaw")
+            #expect(config.verify?.subsetPercent == 10)
+            #expect(config.verify?.readData == false)
+        }
+        for (from, to, field) in [
+            ("read_data_subset: 10%", "read_data_subset: 0%", "verify.read_data_subset"),
+            ("read_data_subset: 10%", "read_data_subset: 10%\n  read_data: true", "verify.read_data_subset"),
+            ("\"@weekly\"", "\"@fortnightly\"", "verify.schedule"),
+            ("timezone: Europe/Warsaw", "timezone: Mars/Olympus", "verify.timezone"),
+            ("read_data_subset: 10%", "read_data_subset: 10%\n  deep: yes", "verify.deep"),
         ] {
             let error = try configError(Self.base.replacingOccurrences(of: from, with: to))
             #expect(error.field == field, "\(to): \(error)")

@@ -87,9 +87,10 @@ final class ArgoController: Sendable {
             state.withLockedValue { _ = $0.running.remove(key) }
             return
         }
-        Task { [weak self] in
+        // A dispatch thread, not a Task: the cooperative pool may be saturated by tests.
+        DispatchQueue.global().async { [weak self] in
             guard let self else { return }
-            let outcome = await self.sync(application, operation: operation)
+            let outcome = self.sync(application, operation: operation)
             _ = self.updateStatus(type, namespace: namespace, name: name) { status, object in
                 self.record(outcome, into: &status, operation: operation, startedAt: startedAt)
                 if object["operation"] == operation { object["operation"] = nil }
@@ -105,7 +106,7 @@ final class ArgoController: Sendable {
         var applied: Int
     }
 
-    private func sync(_ application: JSONValue, operation: JSONValue) async -> Outcome {
+    private func sync(_ application: JSONValue, operation: JSONValue) -> Outcome {
         guard let repoURL = application[path: ["spec", "source", "repoURL"]]?.stringValue else {
             return Outcome(revision: nil, message: "spec.source.repoURL is required", applied: 0)
         }
@@ -114,7 +115,7 @@ final class ArgoController: Sendable {
         let revision = [requested, target].compactMap { $0 }.first { !$0.isEmpty } ?? "HEAD"
         let path = application[path: ["spec", "source", "path"]]?.stringValue ?? ""
         do {
-            let fetched = try await git.fetch(repoURL: repoURL, revision: revision, path: path)
+            let fetched = try git.fetch(repoURL: repoURL, revision: revision, path: path)
             var applied = 0
             let namespace = application[path: ["spec", "destination", "namespace"]]?.stringValue ?? "default"
             for manifest in fetched.manifests where apply(manifest, namespace: namespace) { applied += 1 }

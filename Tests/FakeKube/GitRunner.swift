@@ -16,32 +16,32 @@ struct GitRunner: Sendable {
     let gitPath: String
     let timeout: Duration
 
-    func fetch(repoURL: String, revision: String, path: String) async throws -> Fetched {
+    func fetch(repoURL: String, revision: String, path: String) throws -> Fetched {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("fakekube-git-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let repository = work.appendingPathComponent("repo.git").path
-        let clone = try await run(["clone", "--bare", "--no-local", "--quiet", repoURL, repository], home: work)
+        let clone = try run(["clone", "--bare", "--no-local", "--quiet", repoURL, repository], home: work)
         guard clone.status == 0 else {
             throw Failure(description: "rpc error: code = Unknown desc = failed to fetch \(repoURL): \(clone.output)")
         }
-        let parsed = try await run(["-C", repository, "rev-parse", "--verify", "--quiet", "\(revision)^{commit}"], home: work)
+        let parsed = try run(["-C", repository, "rev-parse", "--verify", "--quiet", "\(revision)^{commit}"], home: work)
         let sha = parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard parsed.status == 0, !sha.isEmpty else {
             throw Failure(description: "rpc error: code = Unknown desc = unable to resolve '\(revision)' to a commit SHA in \(repoURL)")
         }
-        let check = try await run(["-C", repository, "fsck", "--connectivity-only", "--no-dangling", sha], home: work)
+        let check = try run(["-C", repository, "fsck", "--connectivity-only", "--no-dangling", sha], home: work)
         guard check.status == 0 else {
             throw Failure(description: "rpc error: code = Unknown desc = repository \(repoURL) is corrupted: \(check.output)")
         }
-        return Fetched(sha: sha, manifests: try await manifests(repository: repository, sha: sha, path: path, home: work))
+        return Fetched(sha: sha, manifests: try manifests(repository: repository, sha: sha, path: path, home: work))
     }
 
     /// Plain YAML/JSON manifests directly under `path` at `sha`.
-    private func manifests(repository: String, sha: String, path: String, home: URL) async throws -> [JSONValue] {
+    private func manifests(repository: String, sha: String, path: String, home: URL) throws -> [JSONValue] {
         let trimmed = path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let spec = trimmed.isEmpty || trimmed == "." ? sha : "\(sha):\(trimmed)"
-        let listing = try await run(["-C", repository, "ls-tree", "--name-only", spec], home: home)
+        let listing = try run(["-C", repository, "ls-tree", "--name-only", spec], home: home)
         guard listing.status == 0 else {
             throw Failure(description: "rpc error: code = Unknown desc = \(path): app path does not exist")
         }
@@ -49,7 +49,7 @@ struct GitRunner: Sendable {
         for file in listing.stdout.split(separator: "\n").map(String.init).sorted()
         where file.hasSuffix(".yaml") || file.hasSuffix(".yml") || file.hasSuffix(".json") {
             let object = trimmed.isEmpty || trimmed == "." ? "\(sha):\(file)" : "\(sha):\(trimmed)/\(file)"
-            let shown = try await run(["-C", repository, "show", object], home: home)
+            let shown = try run(["-C", repository, "show", object], home: home)
             guard shown.status == 0 else { throw Failure(description: "failed to read \(file): \(shown.output)") }
             do {
                 result += try JSONValue.parseYAMLDocuments(shown.stdout).filter { $0["kind"] != nil }
@@ -68,7 +68,7 @@ struct GitRunner: Sendable {
     }
 
     /// Runs git under coreutils `timeout`, output to files (no pipe deadlocks), no terminal prompts.
-    func run(_ arguments: [String], home: URL) async throws -> Result {
+    func run(_ arguments: [String], home: URL) throws -> Result {
         let id = UUID().uuidString
         let outURL = home.appendingPathComponent("out-\(id)")
         let errURL = home.appendingPathComponent("err-\(id)")
@@ -97,15 +97,11 @@ struct GitRunner: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        // Blocking on purpose: the controller runs on a dispatch thread, never on the
+        // cooperative pool, which busy synchronous tests can saturate.
+        try process.run()
+        process.waitUntilExit()
+        let status = process.terminationStatus
         let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
         var stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         if status == 124 || status == 137 { stderr = "git timed out after \(seconds)s: \(stderr)" }

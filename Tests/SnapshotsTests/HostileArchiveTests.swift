@@ -1,6 +1,6 @@
 import DRCore
 import Foundation
-import Snapshots
+@testable import Snapshots
 import Testing
 import TestSupport
 
@@ -65,11 +65,35 @@ struct HostileArchiveTests {
                 ("add(tf, \"a/../../outside/escape\")", "`..`"),
                 ("add(tf, \"fifo\", type=tarfile.FIFOTYPE)", "FIFOs"),
                 ("info = tarfile.TarInfo(\"huge\"); info.size = 2 << 40\ntf.fileobj.write(info.tobuf(tarfile.PAX_FORMAT))", "absurd"),
+                // Relative symlink escapes: a link to `..`, then a file written through it.
+                ("add(tf, \"up\", type=tarfile.SYMTYPE, linkname=\"..\")\nadd(tf, \"up/outside/escape\")", "up/outside/escape"),
+                // A hard link to a symlink that points outside, then a file through the copy.
+                ("add(tf, \"s\", type=tarfile.SYMTYPE, linkname=outside)\nadd(tf, \"h\", type=tarfile.LNKTYPE, linkname=\"s\")\nadd(tf, \"h/escape\")", "escape"),
+                ("add(tf, \"blk\", type=tarfile.BLKTYPE, devmajor=8, devminor=0)", "devices"),
+                ("add(tf, \"hl\", type=tarfile.LNKTYPE, linkname=outside + \"/escape\")", "hard link"),
+                ("add(tf, \"./a/./../../outside/escape\")", "`..`"),
+                ("add(tf, \"a/..\", type=tarfile.DIRTYPE)", "`..`"),
+                // A pax size far beyond any file: refused before anything is written.
+                ("info = tarfile.TarInfo(\"huge2\"); info.size = 1\ninfo.pax_headers = {\"size\": str(1 << 62)}\ntf.fileobj.write(info.tobuf(tarfile.PAX_FORMAT))", "absurd"),
             ]
             for (index, (members, mention)) in cases.enumerated() {
                 let archive = try craft(dir, outside: outside, members)
                 try expectRefused(archive, target: "\(dir)/target-\(index)", outside: outside, mentions: mention)
+                // `drctl verify --read-data` walks archives with the same entry checks, writing nothing.
+                if !["link/pwned", "up/outside/escape", "escape"].contains(mention) {
+                    let scanned = try #require(throws: VolumeArchiveError.self) { try ArchiveScanner.scan(try FileStream(archive)) }
+                    #expect(scanned.code == .unsafeEntry, "\(index): \(scanned)")
+                }
             }
+            #expect(cases.count == 15)
+            // A folder followed by a symlink of the same name pointing outside: the folder is
+            // kept (nothing is overwritten) and the next entry lands inside it.
+            let replaced = try craft(dir, outside: outside, "add(tf, \"d\", type=tarfile.DIRTYPE)\nadd(tf, \"d\", type=tarfile.SYMTYPE, linkname=outside)\nadd(tf, \"d/escape\")")
+            try FileManager.default.createDirectory(atPath: "\(dir)/target-replaced", withIntermediateDirectories: true)
+            _ = try? SecureExtractor.extract(try FileStream(replaced), into: "\(dir)/target-replaced")
+            #expect(FileIO.isDirectory("\(dir)/target-replaced/d"))
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir)/target-replaced/d")) == nil)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
         }
     }
 

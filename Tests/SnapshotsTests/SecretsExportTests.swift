@@ -94,35 +94,8 @@ struct SecretsExportTests {
         }
     }
 
-    @Test("no secret value, plain or base64, appears in anything drctl wrote outside encrypted objects")
-    func noValueLeaks() throws {
-        try withTemporaryDirectory { dir in
-            let input = "\(dir)/input/secrets.yaml"
-            try FileIO.createDirectory("\(dir)/input")
-            try SecretFixtures.kubectlList().write(toFile: input, atomically: true, encoding: .utf8)
-            let root = "\(dir)/drctl"
-            let workspace = try makeWorkspace(in: root, sourcesYAML: source(input))
-            let snapshot = try #require(try backup(workspace).snapshot)
-            _ = try backup(workspace)
-            // A malformed input must not quote its content in the error either.
-            try "apiVersion: v1\nkind: List\nitems:\n  - {data: \(SecretFixtures.values[0])\n".write(toFile: input, atomically: true, encoding: .utf8)
-            let failed = try #require(try Backup.run(workspace).outcomes.first)
-            #expect(!failed.succeeded)
-            let needles = SecretFixtures.values + SecretFixtures.base64Values
-            for needle in needles {
-                #expect(!(failed.error ?? "").contains(needle))
-            }
-            let result = try Command("/bin/grep", ["-r", "-l", "-a", "-F"] + needles.flatMap { ["-e", $0] } + [root]).run()
-            #expect(result.stdoutText.isEmpty, "values found in: \(result.stdoutText)")
-            // The extracted file is the one place they appear, and it is private.
-            let extracted = "\(dir)/restored.yaml"
-            _ = try Extract.snapshot(snapshot.id, to: extracted, in: workspace)
-            let attributes = try FileManager.default.attributesOfItem(atPath: extracted)
-            #expect((attributes[.posixPermissions] as? Int) == 0o600)
-            #expect(try String(contentsOfFile: extracted, encoding: .utf8).contains(SecretFixtures.base64Values[0]))
-            #expect(throws: DRError.self) { try Extract.snapshot(snapshot.id, to: extracted, in: workspace) }
-        }
-    }
+    // "No secret value anywhere" (catalog, journal, logs, metrics, outputs, repository bytes)
+    // is proven once, end to end, in ActionsTests/SecretLeakTests.swift.
 
     @Test("a secrets source without recipients is a config error naming the source")
     func refusesPlaintext() throws {

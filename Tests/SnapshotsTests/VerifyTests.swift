@@ -106,8 +106,11 @@ struct VerifyTests {
             #expect(child.problems.contains { $0.hasPrefix("in its chain, snapshot \(setup.volume[0].shortID)") }, "\(child.problems)")
             // Failed snapshots are recorded as such: restores and drills skip them.
             #expect(try setup.workspace.catalog.snapshot(matching: setup.volume[1].id).verifyResult?.hasPrefix("FAILED") == true)
-            #expect(throws: DRError.self) {
-                try SnapshotSelection.newestVerified(source: "data", at: Date(), in: setup.workspace.catalog)
+            do {
+                _ = try SnapshotSelection.newestVerified(source: "data", at: Date(), in: setup.workspace.catalog)
+                Issue.record("a snapshot that failed verification was bound")
+            } catch let error as DRError {
+                #expect(error.message.contains("2 failed their last verification, newest \(setup.volume[1].shortID) (FAILED: drctl verify"), "\(error.message)")
             }
             #expect(try SnapshotSelection.newestVerified(source: "gitops", at: Date(), in: setup.workspace.catalog).id == setup.git[1].id)
             // Extracting an affected snapshot fails clearly; an unaffected one still extracts.
@@ -118,6 +121,19 @@ struct VerifyTests {
             try damage(path) { $0[$0.count / 2] ^= 0x01 }
             #expect(try Verify.run(setup.workspace, options: VerifyOptions(readData: true)).passed)
             #expect(try SnapshotSelection.newestVerified(source: "data", at: Date(), in: setup.workspace.catalog).id == setup.volume[1].id)
+        }
+    }
+
+    @Test("a damaged incremental: restores bind the older snapshot and say which newer one they pass over")
+    func plannerSkipsDamagedIncremental() throws {
+        try withTemporaryDirectory { dir in
+            let setup = try setUp(dir)
+            try damage(try objectPath(setup, setup.volume[1], role: "archive")) { $0[$0.count / 2] ^= 0x01 }
+            let report = try Verify.run(setup.workspace, options: VerifyOptions(readData: true))
+            #expect(failedIDs(report) == [setup.volume[1].id])
+            let chosen = try SnapshotSelection.newestVerified(source: "data", at: Date(), in: setup.workspace.catalog)
+            #expect(chosen.id == setup.volume[0].id)
+            #expect(try SnapshotSelection.skipped(after: chosen, at: Date(), in: setup.workspace.catalog).map(\.id) == [setup.volume[1].id])
         }
     }
 

@@ -138,7 +138,7 @@ struct CLITests {
         }
     }
 
-    @Test("a missing git exits 6; an unknown snapshot exits 4; a reserved command exits 8")
+    @Test("a missing git exits 6; an unknown snapshot exits 4; recovering over a catalog exits 8")
     func exitCodes() throws {
         let git = try GitFixture()
         try withTemporaryDirectory { dir in
@@ -153,9 +153,11 @@ struct CLITests {
             let unknown = try runDrctl(["snapshots", "show", "deadbeef", "--config", config])
             #expect(unknown.status == DRError.Code.notFound.exitCode)
 
-            let reserved = try runDrctl(["drill", "report", "--config", config])
-            #expect(reserved.status == DRError.Code.refused.exitCode)
-            #expect(reserved.stderr.contains("reserved"))
+            // Recovery never overwrites a catalog that is there.
+            let recover = try runDrctl(["catalog", "recover", "--from", "\(dir)/setup/repository",
+                                        "--identity", "\(dir)/setup/keys/identity.txt", "--config", config])
+            #expect(recover.status == DRError.Code.refused.exitCode, "\(recover.stderr)")
+            #expect(recover.stderr.contains("never overwrites"))
         }
     }
 

@@ -67,6 +67,18 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Writes a consistent copy of the catalog to a new database at `path` with SQLite's
+    /// online backup API; readers and writers go on meanwhile.
+    public func copy(to path: String) throws {
+        do {
+            let target = try DatabaseQueue(path: path)
+            try pool.backup(to: target)
+            try target.close()
+        } catch {
+            throw DRError(.io, "cannot copy the catalog \(self.path) to \(path)", cause: error)
+        }
+    }
+
     /// `PRAGMA integrity_check`; returns the problems found (empty when healthy).
     public func integrityProblems() throws -> [String] {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }.filter { $0 != "ok" }

@@ -7,7 +7,8 @@ extension DRConfig {
 
     /// The keys allowed at the top level of `drctl.yaml`.
     static let topLevelKeys = ["repository", "catalog", "data_dir", "encryption", "cluster", "sources",
-                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills"]
+                               "runbooks_dir", "runbook_params", "metrics_file", "notify", "on_locked", "drills", "verify",
+                               "catalog_copies", "repositories"]
 
     /// Reads and parses the configuration file at `path`.
     ///
@@ -50,6 +51,9 @@ extension DRConfig {
     ///   - environment: Supplies `HOME` for `~` expansion.
     /// - Throws: ``ConfigError`` describing the first problem found.
     public static func parse(text: String, path: String, environment: [String: String]) throws -> DRConfig {
+        // Some editors start UTF-8 files with a byte order mark, which libyaml reads as content.
+        var text = text
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         let file = absoluteFile(path)
         if text.utf8.count > maximumFileSize {
             throw ConfigError(file: file, field: "",
@@ -58,7 +62,10 @@ extension DRConfig {
         let ctx = ParseContext(file: file, baseDirectory: ConfigPaths.directory(of: file), environment: environment)
         let root: Node?
         do {
+            try YAMLAliasGuard.check(text)
             root = try Yams.compose(yaml: text)
+        } catch let violation as YAMLAliasGuard.Violation {
+            throw ConfigError(file: file, line: violation.line, field: "", message: violation.message)
         } catch let error as YamlError {
             throw yamlError(error, text: text, ctx: ctx)
         }
@@ -108,6 +115,12 @@ extension DRConfig {
             firstLine[source.name] = source.line
             sources.append(source)
         }
+        for (index, source) in sources.enumerated() {
+            for name in source.copyTo ?? [] where !repositories.contains(where: { $0.name == name }) {
+                throw ConfigError(file: file, line: source.copyToLine, column: nil, field: "sources[\(index)].copy_to",
+                                  message: "no repository named `\(name)`; configured: \(repositories.map(\.name).joined(separator: ", "))")
+            }
+        }
         // Secrets are never stored in plain text: refuse the config rather than the backup at 3 a.m.
         if encryption?.recipients.isEmpty ?? true,
            let index = sources.firstIndex(where: { $0.kind.holdsKubernetesObjects }) {
@@ -146,8 +159,43 @@ extension DRConfig {
             }
             config.onLocked = policy
         }
+        if let copies = try top.bool("catalog_copies") { config.catalogCopies = copies }
+        if let section = try top.mapping("verify", expected: "a mapping with `schedule` and optional `timezone`, `read_data` or `read_data_subset`") {
+            config.verify = try parseVerify(section)
+        }
         if let section = try top.mapping("drills", expected: "a mapping with optional `cluster`, `sandbox_dir`, `namespace_suffix` and `runbooks`") {
             config.drills = try parseDrills(section, production: cluster, dataDir: dataDir)
+        }
+        return config
+    }
+
+    /// `verify:`: a schedule and how deep each scheduled verification reads.
+    private static func parseVerify(_ section: MappingReader) throws(ConfigError) -> VerifyScheduleConfig {
+        try section.checkKeys(["schedule", "timezone", "read_data", "read_data_subset"])
+        let schedule = try section.requiredString("schedule", expected: "a string (a cron line or a macro like @weekly)")
+        if let reason = validateScheduleShape(schedule) {
+            throw section.ctx.error(section.entry("schedule")?.value.mark, section.field("schedule"), reason)
+        }
+        var config = VerifyScheduleConfig(schedule: schedule, line: section.mark?.line ?? 0)
+        if let zone = try section.string("timezone", required: false, expected: "an IANA time zone name such as Europe/Warsaw") {
+            guard TimeZone(identifier: zone) != nil else {
+                throw section.ctx.error(section.entry("timezone")?.value.mark, section.field("timezone"),
+                                        "unknown time zone `\(zone)`; expected an IANA name such as UTC, Europe/Warsaw or America/New_York")
+            }
+            config.timeZone = zone
+        }
+        config.readData = try section.bool("read_data") ?? false
+        if let text = try section.string("read_data_subset", required: false, expected: "a percentage such as 10%") {
+            let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+            guard let value = Double(number), value > 0, value <= 100 else {
+                throw section.ctx.error(section.entry("read_data_subset")?.value.mark, section.field("read_data_subset"),
+                                        "expected a percentage between 0 and 100 such as 10%, found `\(text)`")
+            }
+            guard !config.readData else {
+                throw section.ctx.error(section.entry("read_data_subset")?.value.mark, section.field("read_data_subset"),
+                                        "give `read_data: true` or `read_data_subset`, not both")
+            }
+            config.subsetPercent = value
         }
         return config
     }
@@ -215,19 +263,6 @@ extension DRConfig {
             drills.runbooks.append(entry)
         }
         return drills
-    }
-
-    /// Reads the repositories. Only the `repository:` shorthand exists today; a `repositories:`
-    /// list form would be parsed here too.
-    private static func parseRepositories(_ top: MappingReader) throws(ConfigError) -> [RepositoryConfig] {
-        let expected = "a string (a local directory path)"
-        let raw = try top.requiredString("repository", expected: expected)
-        if raw.contains("://") {
-            throw top.ctx.error(top.entry("repository")?.value.mark, "repository",
-                                "remote repositories are not supported yet; expected a local directory path")
-        }
-        let path = try resolvePath(raw, field: "repository", mark: top.entry("repository")?.value.mark, ctx: top.ctx)
-        return [RepositoryConfig(name: "default", location: .local(path: path))]
     }
 
     private static func parseEncryption(_ section: MappingReader) throws(ConfigError) -> EncryptionConfig {

@@ -34,6 +34,11 @@ public struct DRConfig: Sendable {
     public var onLocked: LockPolicy = .skip
     /// The `drills:` section (see ``drillSettings`` for the defaults).
     public var drills: DrillsConfig?
+    /// The `verify:` section: scheduled verification of stored snapshots.
+    public var verify: VerifyScheduleConfig?
+    /// Copy the catalog and the config into the repository after every backup run and
+    /// prune (`catalog_copies:`, default true); see `drctl catalog recover`.
+    public var catalogCopies = true
 
     /// Creates a configuration from already-validated parts.
     public init(
@@ -64,6 +69,8 @@ public struct RepositoryConfig: Sendable {
     public enum Location: Sendable, Equatable {
         /// A directory on the local file system (absolute path).
         case local(path: String)
+        /// A prefix in an S3 bucket.
+        case s3(S3RepositoryConfig)
     }
 
     /// The repository's name (`"default"` for the `repository:` shorthand).
@@ -117,6 +124,11 @@ public struct SourceConfig: Sendable {
     public var schedule: String?
     /// Time zone, starting deadline, RPO target and retention.
     public var scheduling = SourceScheduling()
+    /// The repositories this source's snapshots go to (`copy_to:`); nil means all of them.
+    /// The first repository always holds them.
+    public var copyTo: [String]?
+    /// Where `copy_to` is in the config file.
+    var copyToLine: Int?
     /// The 1-based line in the configuration file where this entry starts.
     public var line: Int
     /// The kind-specific settings.

@@ -50,6 +50,7 @@ public struct NotifyConfig: Sendable, Equatable {
         case failure
         case rpoBreach = "rpo-breach"
         case drillFailure = "drill-failure"
+        case verifyFailure = "verify-failure"
     }
 
     /// The URL a JSON message (with a Slack-compatible `text`) is POSTed to.
@@ -68,4 +69,26 @@ public enum LockPolicy: String, Sendable, CaseIterable {
     case skip
     /// Wait for the other run to finish, then run what is still due.
     case wait
+}
+
+/// The `verify:` section: when `drctl run --due` and the daemon run `drctl verify`.
+public struct VerifyScheduleConfig: Sendable, Equatable {
+    /// A 5-field cron line or macro.
+    public var schedule: String
+    /// IANA time zone of `schedule` (default UTC).
+    public var timeZone: String
+    /// Re-read every object (`read_data: true`).
+    public var readData: Bool
+    /// Re-read this share of the objects per run, rotating (`read_data_subset: 10%`).
+    public var subsetPercent: Double?
+    /// Where the section is in the config file.
+    public var line: Int
+
+    public init(schedule: String, timeZone: String = "UTC", readData: Bool = false, subsetPercent: Double? = nil, line: Int = 0) {
+        self.schedule = schedule
+        self.timeZone = timeZone
+        self.readData = readData
+        self.subsetPercent = subsetPercent
+        self.line = line
+    }
 }

@@ -163,7 +163,7 @@ public func parseDuration(_ text: String) -> Int? {
 func parseSource(_ node: Node, index: Int, ctx: ParseContext) throws(ConfigError) -> SourceConfig {
     let path = "sources[\(index)]"
     let reader = try MappingReader(node, path: path, typeMark: node.mark, expected: "a mapping (a source with name and kind)", ctx: ctx)
-    let common = ["name", "kind", "schedule", "timezone", "starting_deadline", "rpo_target", "retention"]
+    let common = ["name", "kind", "schedule", "timezone", "starting_deadline", "rpo_target", "retention", "copy_to"]
     let everyKey = common + SourceKind.allCases.flatMap(\.specKeys)
     try reader.checkKeys(everyKey.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
 
@@ -191,6 +191,10 @@ func parseSource(_ node: Node, index: Int, ctx: ParseContext) throws(ConfigError
     let spec = try kind.parseSpec(reader)
     var source = SourceConfig(name: name, schedule: schedule, line: reader.mark?.line ?? node.mark?.line ?? 0, spec: spec)
     source.scheduling = try parseScheduling(reader)
+    if reader.entry("copy_to") != nil {
+        source.copyTo = try reader.strings("copy_to", expected: "a list of repository names")
+        source.copyToLine = reader.entry("copy_to")?.value.mark?.line
+    }
     return source
 }
 

@@ -133,6 +133,7 @@ extension JSONValue {
     /// Scalars are typed by YAML 1.1 core rules, as Kubernetes' decoder does for plain scalars.
     public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
         // Not `Yams.compose_all`: its lazy sequence stops silently at a syntax error.
+        try YAMLAliasGuard.check(text)
         let parser = try Parser(yaml: text)
         var result: [JSONValue] = []
         while let node = try parser.nextRoot() {
@@ -176,9 +177,10 @@ extension JSONValue {
         case .double(let value): return Node(String(value), Tag(.float))
         case .string(let value):
             // Quote strings that would otherwise read back as another type ("true", "1", "null").
+            // The resolver decides what a plain scalar would read back as; the emitter quotes
+            // text that cannot be plain anyway. (Not composing `value`: it may be hostile YAML.)
             let plain = Node(value)
-            let resolved = (try? Yams.compose(yaml: value))?.map(tagName)
-            if value.isEmpty || (resolved != nil && resolved != .str) {
+            if value.isEmpty || tagName(plain) != .str {
                 return Node(value, Tag(.str), .doubleQuoted)
             }
             return plain

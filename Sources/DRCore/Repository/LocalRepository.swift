@@ -10,6 +10,7 @@ internal import Crypto
 /// <root>/config                 format version, repository id (JSON)
 /// <root>/objects/ab/abcdef…     data objects, named by the SHA-256 of their bytes
 /// <root>/snapshots/abcdef…      manifest objects
+/// <root>/catalogs/abcdef…       encrypted catalog + config copies (created on first use)
 /// <root>/tmp/                   objects being written (same filesystem, so rename is atomic)
 /// ```
 public struct LocalRepository: ObjectStore {
@@ -80,6 +81,7 @@ public struct LocalRepository: ObjectStore {
         switch type {
         case .data: "\(root)/objects/\(sha.prefix(2))/\(sha)"
         case .manifest: "\(root)/snapshots/\(sha)"
+        case .catalog: "\(root)/catalogs/\(sha)"
         }
     }
 
@@ -164,6 +166,8 @@ public struct LocalRepository: ObjectStore {
             return FileIO.list("\(root)/snapshots").filter { $0.count == 64 }
         case .data:
             return FileIO.list("\(root)/objects").flatMap { FileIO.list("\(root)/objects/\($0)") }.filter { $0.count == 64 }
+        case .catalog:
+            return FileIO.list("\(root)/catalogs").filter { $0.count == 64 }
         }
     }
 
@@ -330,5 +334,22 @@ public enum ISO8601 {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text)
+    }
+}
+
+extension LocalRepository {
+    public func writeLock(_ name: String, _ bytes: [UInt8]) throws {
+        try FileIO.createDirectory("\(root)/locks", mode: 0o700)
+        try FileIO.atomicWrite(bytes, to: "\(root)/locks/\(name)", mode: 0o600)
+    }
+
+    public func readLocks() throws -> [(name: String, bytes: [UInt8])] {
+        FileIO.list("\(root)/locks").filter { !$0.hasPrefix(".") }.compactMap { name in
+            (try? FileIO.read("\(root)/locks/\(name)")).map { (name, $0) }
+        }
+    }
+
+    public func removeLock(_ name: String) throws {
+        FileIO.remove("\(root)/locks/\(name)")
     }
 }

@@ -5,11 +5,14 @@ public struct ObjectCodec: Sendable {
     public let recipients: [AgeRecipient]
     /// The age identity file, loaded only when something must be decrypted.
     public let identityFile: String?
+    /// Use ``identityFile`` even when others can read or change it (`--insecure-permissions`).
+    public let allowInsecureIdentity: Bool
 
-    public init(store: any ObjectStore, recipients: [AgeRecipient], identityFile: String?) {
+    public init(store: any ObjectStore, recipients: [AgeRecipient], identityFile: String?, allowInsecureIdentity: Bool = false) {
         self.store = store
         self.recipients = recipients
         self.identityFile = identityFile
+        self.allowInsecureIdentity = allowInsecureIdentity
     }
 
     /// True when new objects are encrypted.
@@ -139,7 +142,7 @@ public struct ObjectCodec: Sendable {
                 .crypto, "this data is encrypted and no age identity is configured",
                 hint: "set `encryption.identity` in drctl.yaml to the identity file created by `drctl init` or `age-keygen`")
         }
-        return try AgeIdentity.load(file: identityFile)
+        return try AgeIdentity.load(file: identityFile, allowInsecurePermissions: allowInsecureIdentity)
     }
 }
 

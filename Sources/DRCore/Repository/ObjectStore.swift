@@ -6,6 +6,9 @@ public enum ObjectType: String, Sendable, Codable, CaseIterable {
     case data
     /// A snapshot manifest, listable on its own for catalog recovery: `snapshots/<sha256>`.
     case manifest
+    /// An encrypted copy of the catalog and the config (`drctl catalog recover`):
+    /// `catalogs/<sha256>`. Never recorded in the catalog itself.
+    case catalog
 }
 
 /// An object as stored: named by the SHA-256 of its stored (possibly encrypted) bytes.
@@ -22,7 +25,7 @@ public struct StoredObject: Sendable, Hashable, Codable {
     }
 }
 
-/// A content-addressed, immutable object store. Local folders implement it now; S3 later.
+/// A content-addressed, immutable object store: ``LocalRepository`` (a folder) or ``S3Repository`` (a bucket prefix).
 ///
 /// Writers make an object durable before returning it; readers check every byte's
 /// hash against the object's name and throw ``DRError/Code/dataCorrupt`` on mismatch.
@@ -62,10 +65,27 @@ public protocol ObjectStore: Sendable {
     /// Deletes an object unless it was written at or after `cutoff` (a concurrent backup
     /// writing it again); true when it is gone. Prune's garbage collection uses this.
     func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool
+
+    /// Writes (or overwrites) the small lock file `locks/<name>` (``RepositoryLock``).
+    func writeLock(_ name: String, _ bytes: [UInt8]) throws
+    /// Every lock file: its name and content.
+    func readLocks() throws -> [(name: String, bytes: [UInt8])]
+    /// Deletes a lock file (absent is fine).
+    func removeLock(_ name: String) throws
+
+    /// Cleans what killed writers left in the store's staging area (prune only, holding
+    /// the data folder's lock): unfinished writes older than `cutoff`, and objects a killed
+    /// prune had moved aside (put back when `isReferenced`, else deleted).
+    func cleanTemporaryFiles(writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool) -> TemporaryCleanup
 }
 
 extension ObjectStore {
     public func modificationDate(of type: ObjectType, sha256: String) -> Date? { nil }
+
+    /// Stores without a staging area of their own have nothing to clean.
+    public func cleanTemporaryFiles(
+        writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool
+    ) -> TemporaryCleanup { TemporaryCleanup() }
 
     public func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool {
         if let written = modificationDate(of: type, sha256: sha256), written >= cutoff { return false }

@@ -229,7 +229,12 @@ extension PlanContext {
             }
         }
         let age = ActionFormat.age(workspace.now().timeIntervalSince(snapshot.dataTime))
-        let summary = "snapshot \(snapshot.shortID) of source \(source): data time \(ISO8601.format(snapshot.dataTime)), \(age) old (the RPO of this restore)"
+        var summary = "snapshot \(snapshot.shortID) of source \(source): data time \(ISO8601.format(snapshot.dataTime)), \(age) old (the RPO of this restore)"
+        let skipped = try SnapshotSelection.skipped(after: snapshot, at: at, in: workspace.catalog)
+        if !skipped.isEmpty {
+            summary += "; passing over \(skipped.count) newer unverified snapshot(s): "
+                + skipped.prefix(3).map(SnapshotSelection.describe).joined(separator: ", ")
+        }
         return ActionSnapshot(snapshot: snapshot, summary: summary)
     }
 

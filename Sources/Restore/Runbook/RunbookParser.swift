@@ -7,6 +7,9 @@ internal import Crypto
 /// Every problem is a ``DRError`` with code `.config` reading `FILE:LINE: message`, where
 /// FILE is the runbook's origin and LINE the offending fence, attribute or YAML line.
 public enum RunbookParser {
+    /// The largest runbook accepted, in bytes (1 MiB; the shipped ones are under 10 KiB).
+    public static let maximumSize = 1 << 20
+
     /// Parses a runbook from the file's bytes (the content hash is taken over them).
     ///
     /// - Parameters:
@@ -14,6 +17,9 @@ public enum RunbookParser {
     ///   - name: The runbook's name (the file stem).
     ///   - origin: Where it was read from, used in messages: a path or `builtin:NAME.md`.
     public static func parse(data: Data, name: String, origin: String) throws -> Runbook {
+        guard data.count <= maximumSize else {
+            throw DRError(.config, "\(origin): the runbook is larger than 1 MiB; expected a Markdown runbook")
+        }
         guard let text = String(validating: [UInt8](data), as: UTF8.self) else {
             throw DRError(.config, "\(origin): the runbook is not valid UTF-8 text")
         }
@@ -22,7 +28,10 @@ public enum RunbookParser {
 
     /// Parses a runbook from text (the content hash is taken over its UTF-8 bytes).
     public static func parse(text: String, name: String, origin: String) throws -> Runbook {
-        try parse(text: text, hashing: Data(text.utf8), name: name, origin: origin)
+        guard text.utf8.count <= maximumSize else {
+            throw DRError(.config, "\(origin): the runbook is larger than 1 MiB; expected a Markdown runbook")
+        }
+        return try parse(text: text, hashing: Data(text.utf8), name: name, origin: origin)
     }
 
     /// SHA-256 of `data`, lowercase hex: a runbook's ``Runbook/contentHash``.

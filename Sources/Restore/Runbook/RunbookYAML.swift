@@ -13,7 +13,10 @@ enum RunbookYAML {
     /// Composes one YAML document; nil for an empty one.
     static func compose(_ text: String) throws(Problem) -> Node? {
         do {
+            try YAMLAliasGuard.check(text)
             return try Yams.compose(yaml: text)
+        } catch let violation as YAMLAliasGuard.Violation {
+            throw Problem(line: violation.line, message: violation.message)
         } catch let error as YamlError {
             throw problem(error, text: text)
         } catch {

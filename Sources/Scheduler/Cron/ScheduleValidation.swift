@@ -15,6 +15,13 @@ public enum ScheduleValidation {
                               hint: error.hint)
             }
         }
+        if let verify = config.verify {
+            do {
+                _ = try VerifyRuns.schedule(of: config)
+            } catch let error as DRError {
+                throw DRError(.config, "\(config.file):\(verify.line): verify.schedule: \(error.message)", hint: error.hint)
+            }
+        }
         for (index, entry) in config.drillSettings.runbooks.enumerated() {
             do {
                 _ = try DrillRuns.schedule(of: entry)

@@ -85,6 +85,8 @@ public enum KubeExport {
         } else {
             do {
                 documents = try JSONValue.parseYAMLDocuments(text)
+            } catch let violation as YAMLAliasGuard.Violation {
+                throw DRError(.failed, "\(origin) is refused: \(violation)")
             } catch {
                 let position = yamlPosition(error).map { " (\($0))" } ?? ""
                 throw DRError(.failed, "\(origin) is not valid YAML\(position)",

@@ -7,8 +7,14 @@ extension KubeExtract {
     public static func compareWithCatalog(_ snapshot: SnapshotRecord, in workspace: Workspace) throws -> (objects: Int, problems: [String]) {
         let objects = try Self.objects(of: snapshot, in: workspace)
         let keyPath = DigestKey.path(dataDir: workspace.config.dataDir)
-        guard let key = try DigestKey.load(path: keyPath) else {
-            return (objects.count, ["no object digest key at \(keyPath) to compare digests with"])
+        // The key file under data_dir, else the encrypted copy stored with the snapshot
+        // (a recovered machine has no key file until its next export backup).
+        var key = try DigestKey.load(path: keyPath)
+        if key == nil, let item = try workspace.catalog.objects(of: snapshot.id).first(where: { $0.role == "digest-key" }) {
+            key = try DigestKey(text: String(decoding: try workspace.codec.readAll(item.object), as: UTF8.self))
+        }
+        guard let key else {
+            return (objects.count, ["no object digest key at \(keyPath) or stored with the snapshot to compare digests with"])
         }
         let restored = Dictionary(
             try objects.map { try KubeExport.record($0, key: key) }.map { ($0.displayName, $0) },

@@ -13,10 +13,15 @@ public struct VerifyOptions: Sendable {
     /// subset run stopped, so that successive runs cover the whole repository.
     public var subsetPercent: Double?
 
-    public init(snapshotIDs: [String] = [], readData: Bool = false, subsetPercent: Double? = nil) {
+    /// Record each verdict in the catalog (off when checking one repository of several:
+    /// a gap there must not stop restores from another that holds the data).
+    public var record: Bool
+
+    public init(snapshotIDs: [String] = [], readData: Bool = false, subsetPercent: Double? = nil, record: Bool = true) {
         self.snapshotIDs = snapshotIDs
         self.readData = readData
         self.subsetPercent = subsetPercent
+        self.record = record
     }
 }
 
@@ -142,7 +147,7 @@ public enum Verify {
                 ? "ok: drctl verify (\(depth)): \(objects.count) object(s) present\(depth == "read-data" ? ", read and decoded" : "")"
                 : "FAILED: drctl verify (\(depth)): " + problems.prefix(3).joined(separator: "; ")
                     + (problems.count > 3 ? "; and \(problems.count - 3) more" : "")
-            try catalog.recordVerification(target.id, at: now, result: result)
+            if options.record { try catalog.recordVerification(target.id, at: now, result: result) }
             verdicts.append(verdict)
         }
         if !toRead.isEmpty, options.subsetPercent != nil { try run.saveCursor() }
