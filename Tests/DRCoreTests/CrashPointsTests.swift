@@ -60,4 +60,33 @@ struct CrashPointsTests {
             #expect(FileIO.exists("\(dir)/.other.extract.drctl-99999999-0a1b2c3d"))
         }
     }
+
+    @Test("prune's tmp cleanup: old partial writes go, moved-aside objects go back when still named, dead lock temps go")
+    func temporaryCleanup() throws {
+        try withTemporaryDirectory { dir in
+            let repository = try LocalRepository.create(name: "default", root: "\(dir)/repo")
+            let kept = try repository.write(type: .data) { emit in
+                try Array("still referenced".utf8).withUnsafeBytes { try emit($0) }
+            }
+            let keptPath = "\(dir)/repo/objects/\(kept.sha256.prefix(2))/\(kept.sha256)"
+            // What a prune killed between moving an object aside and deleting it leaves.
+            try FileIO.rename(keptPath, to: "\(dir)/repo/tmp/data-\(kept.sha256)-0a1b.gc")
+            let garbage = String(repeating: "e", count: 64)
+            try FileIO.atomicWrite(Array("gone".utf8), to: "\(dir)/repo/tmp/data-\(garbage)-0a1b.gc")
+            try FileIO.atomicWrite(Array("half".utf8), to: "\(dir)/repo/tmp/0123456789ab.partial")
+            try FileIO.createDirectory("\(dir)/repo/locks")
+            try FileIO.atomicWrite([], to: "\(dir)/repo/locks/.prune-host-1-0a1b2c3d.tmp.drctl-99999999-0a1b2c3d")
+            let referenced: (ObjectType, String) -> Bool = { type, sha in type == .data && sha == kept.sha256 }
+            let first = repository.cleanTemporaryFiles(writtenBefore: Date(timeIntervalSinceNow: -3600), isReferenced: referenced)
+            #expect(first.partialRemoved == 1, "only the dead process's lock temp: \(first)")
+            #expect(FileIO.exists("\(dir)/repo/tmp/0123456789ab.partial"), "a recent partial write is left alone")
+            #expect(first.restored == [kept.sha256])
+            #expect(first.asideRemoved == 1)
+            let second = repository.cleanTemporaryFiles(writtenBefore: Date(timeIntervalSinceNow: 60), isReferenced: referenced)
+            #expect(second.partialRemoved == 1 && second.asideRemoved == 0 && second.restored.isEmpty)
+            #expect(FileIO.size(keptPath) == kept.size)
+            #expect(FileIO.list("\(dir)/repo/tmp").isEmpty)
+            #expect(FileIO.list("\(dir)/repo/locks").isEmpty)
+        }
+    }
 }

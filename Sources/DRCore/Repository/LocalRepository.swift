@@ -216,7 +216,8 @@ extension LocalRepository {
     /// Cleans `tmp/` after processes that were killed or crashed: `.partial` files (objects
     /// being written) last changed before `cutoff` are deleted; `.gc` files (objects a prune
     /// moved aside before deleting) go back to their place when `isReferenced` says the
-    /// catalog still names them and no copy is there, else are deleted. Only prune calls it,
+    /// catalog still names them and no copy is there, else are deleted. Temporary lock
+    /// files of ended processes in `locks/` are deleted too. Only prune calls it,
     /// holding the data folder's lock, so no backup is writing meanwhile.
     public func cleanTemporaryFiles(
         writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool
@@ -246,6 +247,12 @@ extension LocalRepository {
                 cleanup.asideRemoved += 1
                 cleanup.bytesFreed += Int64(info.st_size)
             }
+        }
+        // A lock file is written atomically: a process killed meanwhile leaves its
+        // temporary file (named for its pid) in locks/.
+        for name in FileIO.list("\(root)/locks") where name.hasPrefix(".") && StagingName.isStale(name) {
+            FileIO.remove("\(root)/locks/\(name)")
+            cleanup.partialRemoved += 1
         }
         return cleanup
     }
