@@ -231,7 +231,7 @@ struct RestoreCrashTests {
                 for round in 0..<6 {
                     let known = Set(try catalog.executions().map(\.id))
                     let (process, ending, last) = try setup.killAtRandom(
-                        ["restore", "crash", "--yes"], maxDelay: runTime, random: &random, label: "random-restore-\(round)")
+                        ["restore", "crash", "--yes"], maxDelay: runTime * 0.7, random: &random, label: "random-restore-\(round)")
                     tally.addRandom(ending, after: last, process, "restore")
                     try finish("restore killed at random after \(last)", knownBefore: known)
                 }
