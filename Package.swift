@@ -146,6 +146,8 @@ let package = Package(
             ],
             swiftSettings: upcoming),
         .testTarget(name: "drctlTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
+        // kill -9 at every write phase and at random moments, through the real binary (docs/RELIABILITY.md).
+        .testTarget(name: "CrashTests", dependencies: ["drctl", "DRCore", "TestSupport"], swiftSettings: upcoming),
         // S3 backend against moto_server (signature checking on) and the aws CLI; SigV4 vectors in Fixtures/.
         .testTarget(
             name: "S3Tests", dependencies: ["drctl", "Snapshots", "DRCore", "TestSupport"], exclude: ["Fixtures"],

@@ -18,4 +18,9 @@ static inline int drctl_spawn_add_chdir(posix_spawn_file_actions_t *actions, con
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+extern int syncfs(int fd);
+
+/// syncfs(2): flushes the whole filesystem holding `fd` (Linux).
+static inline int drctl_syncfs(int fd) { return syncfs(fd); }
+
 #endif

@@ -182,7 +182,9 @@ public enum DueRuns {
         var runID: Int64?
         var outcomes: [BackupOutcome] = []
         if !due.isEmpty {
-            let backups = try Backup.run(workspace, sources: due, trigger: .cron, options: options)
+            var locked = options
+            locked.holdsRunLock = true
+            let backups = try Backup.run(workspace, sources: due, trigger: .cron, options: locked)
             runID = backups.runID
             outcomes = backups.outcomes
         }

@@ -68,6 +68,9 @@ public struct PruneReport: Sendable, Codable {
     public var rewrittenDuringPrune: [String]
     /// Stored bytes of the removed objects.
     public var bytesFreed: Int64
+    /// Leftovers of killed processes in the repository's `tmp/` (unfinished object writes,
+    /// objects a killed prune had moved aside), cleaned after the grace period.
+    public var temporaryFiles = TemporaryCleanup()
 
     /// Ids of the forgotten snapshots, across sources.
     public var forgottenIDs: [String] { sources.flatMap { $0.forgotten.map(\.id) } }
@@ -196,6 +199,7 @@ public enum Prune {
                                  bytesFreed: 0)
         let store = workspace.store
         let garbage = try workspace.catalog.forget(report.forgottenIDs, dryRun: options.dryRun)
+        if !options.dryRun { workspace.crash.reach(.pruneAfterForget) }
         for object in garbage {
             let present = store.size(of: object.type, sha256: object.sha256)
             if options.dryRun {
@@ -209,6 +213,7 @@ public enum Prune {
                 if let present {
                     report.removedObjects.append(.init(type: object.type, sha256: object.sha256, size: present, why: "unreferenced"))
                     report.bytesFreed += present
+                    workspace.crash.reach(.pruneMidDelete)
                 }
             } else {
                 report.rewrittenDuringPrune.append(object.sha256)
@@ -226,8 +231,19 @@ public enum Prune {
                 if try options.dryRun || store.delete(type, sha256: sha, ifWrittenBefore: cutoff) {
                     report.removedObjects.append(.init(type: type, sha256: sha, size: size, why: "orphan"))
                     report.bytesFreed += size
+                    if !options.dryRun { workspace.crash.reach(.pruneMidDelete) }
                 }
             }
+        }
+        // Leftovers of killed processes: unfinished writes and objects moved aside in tmp/
+        // (this prune holds the lock every backup takes, so none is being written), and
+        // scratch folders of ended drctl processes in the data folder.
+        if !options.dryRun {
+            let referenced = Set(try workspace.catalog.allObjects().map { "\($0.type.rawValue)/\($0.sha256)" })
+            report.temporaryFiles = store.cleanTemporaryFiles(writtenBefore: cutoff) { type, sha in
+                referenced.contains("\(type.rawValue)/\(sha)")
+            }
+            workspace.removeStaleScratch()
         }
         // Catalog copies: the newest few are kept, by write time (no decryption needed).
         let copies = try store.list(.catalog).compactMap { sha in

@@ -1,5 +1,8 @@
 public import DRCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import Logging
 internal import Crypto
 
@@ -40,6 +43,16 @@ public enum Backup {
             throw DRError(.config, "\(config.file) configures no sources; add one under `sources:` (see docs/CONFIG.md)")
         }
         let catalog = workspace.catalog
+        let here = ProcessInfo.processInfo.hostName
+        let closed = try catalog.closeAbandonedRuns(isAbandoned: { host, pid in
+            if options.holdsRunLock { return true }
+            guard host == here, let pid, pid != getpid() else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }, now: workspace.now())
+        if !closed.isEmpty {
+            workspace.logger.warning("marked \(closed.count) run(s) left `running` by a killed or crashed drctl as failed")
+        }
+        workspace.removeStaleScratch()
         // Shared with other backups, exclusive with a prune on any host.
         let lock = try RepositoryLock.acquire(.backup, on: workspace.store, logger: workspace.logger)
         defer { lock.release() }
@@ -88,10 +101,12 @@ public enum Backup {
                 snapshot: record, repositoryID: workspace.store.repositoryID, objects: objects, refs: draft.refs,
                 kubeObjects: draft.kubeObjects.isEmpty ? nil : draft.kubeObjects)
             let manifestObject = try workspace.codec.write(type: .manifest, bytes: try manifest.encoded())
+            workspace.crash.reach(.manifestWritten)
             let committing = ContinuousClock.now
             try catalog.insertSnapshot(
                 record, objects: objects, refs: draft.refs, manifest: manifestObject, files: draft.fileIndex, kubeObjects: draft.kubeObjects,
-                attempt: attempt, now: workspace.now())
+                attempt: attempt, now: workspace.now(), beforeCommit: { workspace.crash.reach(.catalogBeforeCommit) })
+            workspace.crash.reach(.catalogCommitted)
             workspace.logger.debug("source \(source.name): catalog commit took \(ContinuousClock.now - committing)")
             workspace.logger.info("source \(source.name): snapshot \(record.shortID) (\(draft.note))")
             var failedCopies: [String] = []

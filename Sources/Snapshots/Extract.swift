@@ -1,5 +1,6 @@
 public import DRCore
 import Foundation
+internal import Logging
 
 /// What an extraction restored.
 public struct ExtractReport: Sendable, Codable {
@@ -47,8 +48,12 @@ public enum Extract {
         }
         let parent = (destination as NSString).deletingLastPathComponent
         try FileIO.createDirectory(parent)
-        let staging = "\(parent)/.\((destination as NSString).lastPathComponent).drctl-extract-\(FileIO.randomHex(4))"
-        defer { FileIO.remove(staging) }
+        // Staging folders of extractions that were killed are removed; live ones are left alone.
+        for stale in StagingName.removeStaleSiblings(of: destination) {
+            workspace.logger.info("removed \(stale), left by an extraction that was killed")
+        }
+        let staging = StagingName.sibling(of: destination, purpose: "extract")
+        defer { FileIO.removeTree(staging) }
         var report = ExtractReport(snapshot: snapshot, target: destination, files: 0, bytes: 0, mismatches: [])
         switch kind {
         case .gitBundle:
@@ -61,6 +66,8 @@ public enum Extract {
         case .secrets, .argocdState:
             throw DRError(.failed, "snapshot \(snapshot.shortID) is an export; it extracts to a file")
         }
+        // Everything written is durable before the tree appears under its name.
+        try FileIO.syncFilesystem(staging)
         if FileIO.isDirectory(destination) { try? FileManager.default.removeItem(atPath: destination) }
         try FileIO.rename(staging, to: destination)
         try FileIO.syncDirectory(parent)
@@ -96,6 +103,7 @@ enum GitBundleExtractor {
                 }
             }
         }
+        workspace.crash.reach(.extractMid)
         // The recorded refs are the truth: create exactly those.
         let refs = try catalog.refs(of: snapshot.id)
         var commands = ""

@@ -45,6 +45,10 @@ public struct GitBundleSnapshotter: Snapshotter {
             try FileIO.createDirectory(mirror, mode: 0o700)
             try git.run(["init", "--quiet", "--bare", mirror])
         }
+        let stale = GitMirrorLocks.removeStale(in: mirror)
+        if !stale.isEmpty {
+            workspace.logger.warning("source \(source.name): removed lock files a killed git left in \(mirror): \(stale.joined(separator: ", "))")
+        }
         let dataTime = workspace.now()
         try git.run(
             ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", remote, "+refs/*:refs/*"], in: mirror,

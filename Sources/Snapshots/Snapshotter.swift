@@ -45,10 +45,15 @@ public struct BackupOptions: Sendable {
     public var rehash: Bool
     /// Called with progress of long work (bytes done, bytes total) when set.
     public var progress: (@Sendable (Progress) -> Void)?
+    /// The caller holds the data folder's `RunLock`, which every backup run takes: any
+    /// other run the catalog still shows `running` was abandoned by a killed drctl.
+    /// Without it only runs of this host whose process is gone count as abandoned.
+    public var holdsRunLock: Bool
 
-    public init(rehash: Bool = false, progress: (@Sendable (Progress) -> Void)? = nil) {
+    public init(rehash: Bool = false, progress: (@Sendable (Progress) -> Void)? = nil, holdsRunLock: Bool = false) {
         self.rehash = rehash
         self.progress = progress
+        self.holdsRunLock = holdsRunLock
     }
 
     /// How far a snapshot is.

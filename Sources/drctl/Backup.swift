@@ -34,7 +34,7 @@ struct BackupCommand: ParsableCommand {
             throw DRError(.refused, "could not take the lock \(RunLock.path(dataDir: dataDir))")
         }
         defer { lock.release() }
-        let options = BackupOptions(rehash: rehash, progress: json ? nil : ProgressLine.make())
+        let options = BackupOptions(rehash: rehash, progress: json ? nil : ProgressLine.make(), holdsRunLock: true)
         let (_, outcomes) = try Backup.run(workspace, sources: sources, options: options)
         RunReporting.afterRun(workspace, outcomes: outcomes, notifier: Notifier.make(workspace.config, logger: workspace.logger))
         if json {

@@ -155,7 +155,7 @@ struct GitBundleTests {
             #expect(error.message.contains(snapshot.shortID))
             #expect(error.message.contains(sha))
             #expect(!FileManager.default.fileExists(atPath: target))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains("drctl-extract") })
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains(".drctl-") })
         }
     }
 

@@ -16,6 +16,40 @@ extension Catalog {
         }
     }
 
+    /// The ids of the runs with `status`, oldest first.
+    public func runIDs(status: RunStatus) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+        }
+    }
+
+    /// Marks runs (and their attempts) still `running` that `isAbandoned(host, pid)` says
+    /// were left by a process that is gone — killed or crashed — as failed, and returns
+    /// their ids.
+    @discardableResult
+    public func closeAbandonedRuns(
+        isAbandoned: (_ host: String, _ pid: Int32?) -> Bool, now: Date = Date()
+    ) throws -> [Int64] {
+        try write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, host, pid FROM run WHERE status = 'running'")
+            var closed: [Int64] = []
+            for row in rows {
+                let id: Int64 = row[0]
+                let host: String = row[1] ?? ""
+                let pid = (row[2] as Int64?).map { Int32(clamping: $0) }
+                guard isAbandoned(host, pid) else { continue }
+                let message = "drctl\(pid.map { " (pid \($0))" } ?? "") on \(host) ended without recording the end of this run (killed or crashed)"
+                try db.execute(sql: "UPDATE run SET finished_at = ?, status = 'failed', error = ? WHERE id = ?",
+                               arguments: [ISO8601.format(now), message, id])
+                try db.execute(
+                    sql: "UPDATE source_attempt SET finished_at = ?, status = 'failed', error = ? WHERE run_id = ? AND status = 'running'",
+                    arguments: [ISO8601.format(now), message, id])
+                closed.append(id)
+            }
+            return closed
+        }
+    }
+
     /// Records the end of a run.
     public func finishRun(_ id: Int64, status: RunStatus, error: String? = nil, now: Date = Date()) throws {
         try write { db in

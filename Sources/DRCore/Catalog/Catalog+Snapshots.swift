@@ -6,7 +6,8 @@ extension Catalog {
     /// Call only after every object (and the manifest) is durable in the repository.
     public func insertSnapshot(
         _ snapshot: SnapshotRecord, objects: [SnapshotObject], refs: [GitRef], manifest: EncodedObject,
-        files: FileIndexUpdate? = nil, kubeObjects: [KubeObjectRecord] = [], attempt: Int64?, now: Date = Date()
+        files: FileIndexUpdate? = nil, kubeObjects: [KubeObjectRecord] = [], attempt: Int64?, now: Date = Date(),
+        beforeCommit: () -> Void = {}
     ) throws {
         try write { db in
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE name = ?", arguments: [snapshot.source])
@@ -57,6 +58,7 @@ extension Catalog {
                     sql: "UPDATE source_attempt SET finished_at = ?, status = 'succeeded', snapshot_id = ? WHERE id = ?",
                     arguments: [ISO8601.format(now), snapshot.id, attempt])
             }
+            beforeCommit()
         }
     }
 

@@ -153,7 +153,7 @@ func isDNSLabel(_ s: String) -> Bool {
 }
 
 /// Seconds in `90`, `30s`, `10m`, `2h`, `1d`, `2w` or `1y` (365 days); nil when malformed.
-func parseDuration(_ text: String) -> Int? {
+public func parseDuration(_ text: String) -> Int? {
     let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400]
     if let last = text.last, let unit = units[last], let value = Int(text.dropLast()) { return value * unit }
     return Int(text)

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+internal import CDRSystem
 
 /// Small, explicit wrappers over POSIX file calls: durable writes and streaming reads.
 public enum FileIO {
@@ -46,6 +47,23 @@ public enum FileIO {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Removes a tree even when it holds folders without write or search permission (a
+    /// restored volume's modes); missing paths are fine.
+    public static func removeTree(_ path: String) {
+        remove(path)
+        guard exists(path) else { return }
+        var folders = [path]
+        while let folder = folders.popLast() {
+            _ = chmod(folder, 0o700)
+            for name in list(folder) {
+                let child = "\(folder)/\(name)"
+                var info = stat()
+                if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { folders.append(child) }
+            }
+        }
+        remove(path)
+    }
+
     /// Reads a whole (small) file.
     public static func read(_ path: String) throws -> [UInt8] {
         var reader = try FileReader(path: path)
@@ -63,10 +81,20 @@ public enum FileIO {
         guard fsync(fd) == 0 else { throw DRError(.io, "cannot sync directory \(path)", cause: POSIXError.current) }
     }
 
+    /// Flushes the filesystem holding `path` (`syncfs(2)`): one call makes a whole freshly
+    /// written tree durable before it is renamed into place.
+    public static func syncFilesystem(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DRError(.io, "cannot open \(path)", cause: POSIXError.current) }
+        defer { close(fd) }
+        guard drctl_syncfs(fd) == 0 else { throw DRError(.io, "cannot sync the filesystem of \(path)", cause: POSIXError.current) }
+    }
+
     /// Writes a file atomically and durably: temp file in the same folder, fsync, rename, fsync folder.
     public static func atomicWrite(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        let temp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(randomHex(6))"
+        // Named for this process, so a later drctl can remove it if this one is killed.
+        let temp = StagingName.sibling(of: path, purpose: "tmp")
         var writer = try FileWriter(path: temp, mode: mode)
         do {
             try writer.write(bytes)

@@ -33,6 +33,8 @@ public struct LocalRepository: ObjectStore {
     public let root: String
     public let repositoryID: String
     public var location: String { root }
+    /// The test-only crash switch (``CrashPoints``); the workspace sets it.
+    public var crash: CrashPoints = .disabled
 
     /// Opens an existing repository, checking its format version.
     public init(name: String, root: String) throws {
@@ -97,8 +99,10 @@ public struct LocalRepository: ObjectStore {
                 size += Int64(bytes.count)
                 try writer.write(bytes)
             }
+            crash.reach(.objectTmpWritten)
             try writer.sync()
             writer.close()
+            crash.reach(.objectFsynced)
             let sha = hasher.finalize().hexString
             let final = path(type, sha)
             let dir = (final as NSString).deletingLastPathComponent
@@ -109,6 +113,7 @@ public struct LocalRepository: ObjectStore {
             // Renaming over an existing copy is atomic and leaves identical bytes, and it
             // repairs a copy that was damaged in place (same name, bad content).
             try FileIO.rename(temp, to: final)
+            crash.reach(.objectRenamed)
             try FileIO.syncDirectory(dir)
             return StoredObject(type: type, sha256: sha, size: size)
         } catch {
@@ -187,7 +192,8 @@ extension LocalRepository {
     public func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool {
         let file = path(type, sha256)
         try FileIO.createDirectory("\(root)/tmp", mode: 0o700)
-        let aside = "\(root)/tmp/\(FileIO.randomHex(12)).gc"
+        // The name says what it was, so a prune killed right here can be undone.
+        let aside = "\(root)/tmp/\(type.rawValue)-\(sha256)-\(FileIO.randomHex(4)).gc"
         guard Glibc.rename(file, aside) == 0 else {
             if errno == ENOENT { return true }
             throw DRError(.io, "cannot move \(file) aside for deletion", cause: POSIXError.current)
@@ -204,6 +210,65 @@ extension LocalRepository {
         }
         return true
     }
+}
+
+extension LocalRepository {
+    /// Cleans `tmp/` after processes that were killed or crashed: `.partial` files (objects
+    /// being written) last changed before `cutoff` are deleted; `.gc` files (objects a prune
+    /// moved aside before deleting) go back to their place when `isReferenced` says the
+    /// catalog still names them and no copy is there, else are deleted. Temporary lock
+    /// files of ended processes in `locks/` are deleted too. Only prune calls it,
+    /// holding the data folder's lock, so no backup is writing meanwhile.
+    public func cleanTemporaryFiles(
+        writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool
+    ) -> TemporaryCleanup {
+        var cleanup = TemporaryCleanup()
+        let tmp = "\(root)/tmp"
+        for name in FileIO.list(tmp) {
+            let file = "\(tmp)/\(name)"
+            var info = stat()
+            guard lstat(file, &info) == 0 else { continue }
+            let written = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+            if name.hasSuffix(".partial") {
+                guard written < cutoff else { continue }
+                FileIO.remove(file)
+                cleanup.partialRemoved += 1
+                cleanup.bytesFreed += Int64(info.st_size)
+            } else if name.hasSuffix(".gc") {
+                let parts = name.dropLast(3).split(separator: "-")
+                if parts.count == 3, let type = ObjectType(rawValue: String(parts[0])), parts[1].count == 64,
+                   isReferenced(type, String(parts[1])), !FileIO.exists(path(type, String(parts[1]))) {
+                    if (try? FileIO.rename(file, to: path(type, String(parts[1])))) != nil {
+                        cleanup.restored.append(String(parts[1]))
+                        continue
+                    }
+                }
+                FileIO.remove(file)
+                cleanup.asideRemoved += 1
+                cleanup.bytesFreed += Int64(info.st_size)
+            }
+        }
+        // A lock file is written atomically: a process killed meanwhile leaves its
+        // temporary file (named for its pid) in locks/.
+        for name in FileIO.list("\(root)/locks") where name.hasPrefix(".") && StagingName.isStale(name) {
+            FileIO.remove("\(root)/locks/\(name)")
+            cleanup.partialRemoved += 1
+        }
+        return cleanup
+    }
+}
+
+/// What ``LocalRepository/cleanTemporaryFiles(writtenBefore:isReferenced:)`` did.
+public struct TemporaryCleanup: Sendable, Codable, Hashable {
+    /// Unfinished object writes deleted.
+    public var partialRemoved = 0
+    /// Objects a killed prune had moved aside, deleted.
+    public var asideRemoved = 0
+    /// Objects a killed prune had moved aside that the catalog still names, put back.
+    public var restored: [String] = []
+    public var bytesFreed: Int64 = 0
+
+    public init() {}
 }
 
 /// Reads an object file, hashing as it goes; verifies at end of file.

@@ -72,10 +72,20 @@ public protocol ObjectStore: Sendable {
     func readLocks() throws -> [(name: String, bytes: [UInt8])]
     /// Deletes a lock file (absent is fine).
     func removeLock(_ name: String) throws
+
+    /// Cleans what killed writers left in the store's staging area (prune only, holding
+    /// the data folder's lock): unfinished writes older than `cutoff`, and objects a killed
+    /// prune had moved aside (put back when `isReferenced`, else deleted).
+    func cleanTemporaryFiles(writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool) -> TemporaryCleanup
 }
 
 extension ObjectStore {
     public func modificationDate(of type: ObjectType, sha256: String) -> Date? { nil }
+
+    /// Stores without a staging area of their own have nothing to clean.
+    public func cleanTemporaryFiles(
+        writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool
+    ) -> TemporaryCleanup { TemporaryCleanup() }
 
     public func delete(_ type: ObjectType, sha256: String, ifWrittenBefore cutoff: Date) throws -> Bool {
         if let written = modificationDate(of: type, sha256: sha256), written >= cutoff { return false }

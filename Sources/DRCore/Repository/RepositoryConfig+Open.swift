@@ -5,10 +5,15 @@ extension RepositoryConfig {
     /// - Parameters:
     ///   - tmpDir: where S3 writes stage objects (the workspace's tmp folder).
     ///   - environment: S3 credentials, region and proxy variables.
-    public func open(tmpDir: String, environment: Environment, logger: Logger) throws -> any ObjectStore {
+    ///   - crash: the test-only crash switch a local repository's writes report to.
+    public func open(
+        tmpDir: String, environment: Environment, logger: Logger, crash: CrashPoints = .disabled
+    ) throws -> any ObjectStore {
         switch location {
         case .local(let path):
-            return try LocalRepository(name: name, root: path)
+            var local = try LocalRepository(name: name, root: path)
+            local.crash = crash
+            return local
         case .s3(let s3):
             return try S3Repository(name: name, config: s3, environment: environment, tmpDir: tmpDir, logger: logger)
         }
@@ -16,10 +21,14 @@ extension RepositoryConfig {
 
     /// Creates the repository (or opens the one already there); `drctl init` uses it.
     @discardableResult
-    public func create(tmpDir: String, environment: Environment, logger: Logger) throws -> any ObjectStore {
+    public func create(
+        tmpDir: String, environment: Environment, logger: Logger, crash: CrashPoints = .disabled
+    ) throws -> any ObjectStore {
         switch location {
         case .local(let path):
-            return try LocalRepository.create(name: name, root: path)
+            var local = try LocalRepository.create(name: name, root: path)
+            local.crash = crash
+            return local
         case .s3(let s3):
             return try S3Repository.create(name: name, config: s3, environment: environment, tmpDir: tmpDir, logger: logger)
         }

@@ -95,6 +95,20 @@ extension RepositorySet {
     public func removeLock(_ name: String) throws {
         for store in stores { try store.removeLock(name) }
     }
+
+    public func cleanTemporaryFiles(
+        writtenBefore cutoff: Date, isReferenced: (ObjectType, String) -> Bool
+    ) -> TemporaryCleanup {
+        var total = TemporaryCleanup()
+        for store in stores {
+            let one = store.cleanTemporaryFiles(writtenBefore: cutoff, isReferenced: isReferenced)
+            total.partialRemoved += one.partialRemoved
+            total.asideRemoved += one.asideRemoved
+            total.restored += one.restored
+            total.bytesFreed += one.bytesFreed
+        }
+        return total
+    }
 }
 
 extension Workspace {

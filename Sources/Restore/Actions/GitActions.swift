@@ -141,10 +141,12 @@ public struct GitRestoreBundleAction: RunbookAction {
         let git = try Git(environment: workspace.environment, logger: context.logger)
         let path = target.path
         let parent = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
         try FileIO.createDirectory(parent)
-        let staging = "\(parent)/.\(base).drctl-restore-\(FileIO.randomHex(4))"
-        defer { FileIO.remove(staging) }
+        for stale in StagingName.removeStaleSiblings(of: path) {
+            context.output("removed \(stale), left by a restore that was killed")
+        }
+        let staging = StagingName.sibling(of: path, purpose: "restore")
+        defer { FileIO.removeTree(staging) }
         context.output("rebuilding snapshot \(target.bound.snapshot.shortID) of \(target.source) in \(staging)")
         do {
             _ = try Extract.snapshot(target.bound.snapshot.id, to: staging, in: workspace)

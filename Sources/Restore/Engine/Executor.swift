@@ -261,6 +261,7 @@ public struct Executor: Sendable {
             }
             do {
                 let outcome = try attemptOnce(bound, plan: plan, executionID: executionID, emit: emit)
+                workspace.crash.reach(.restoreStep)
                 try journal(outcome == .changed ? .changed : .ok, started: started, tail: tail.text, error: nil)
                 return StepResult(status: outcome == .changed ? .changed : .ok, attempts: attempt)
             } catch {

@@ -24,9 +24,11 @@ public enum SecureExtractor {
         public var hashes: [[UInt8]: [UInt8]] = [:]
     }
 
-    /// Extracts the entries whose relative path passes `include` into `directory`.
+    /// Extracts the entries whose relative path passes `include` into `directory`;
+    /// `afterEntry` is called once each extracted entry has been handed to the writer.
     public static func extract(
-        _ source: any ObjectInputStream, into directory: String, include: ([UInt8]) -> Bool = { _ in true }
+        _ source: any ObjectInputStream, into directory: String, include: ([UInt8]) -> Bool = { _ in true },
+        afterEntry: () -> Void = {}
     ) throws -> Result {
         guard let real = realpath(directory, nil) else {
             throw VolumeArchiveError(.io, "cannot resolve the extraction folder \(directory)")
@@ -106,6 +108,7 @@ public enum SecureExtractor {
                 }
                 try writer.put(.finish(name: name))
                 result.entries += 1
+                afterEntry()
             }
             if let error = context.error { throw error }
             try writer.finish()

@@ -29,6 +29,10 @@ public enum KubeExtract {
         let count = try KubeExport.parseObjects(bytes, origin: "snapshot \(snapshot.shortID)").count
         let parent = (destination as NSString).deletingLastPathComponent
         try FileIO.createDirectory(parent)
+        // A killed extraction leaves its temporary file (decrypted) beside the target.
+        for stale in StagingName.removeStaleSiblings(of: destination) {
+            workspace.logger.info("removed \(stale), left by an extraction that was killed")
+        }
         try FileIO.atomicWrite(bytes, to: destination, mode: 0o600)
         workspace.logger.warning("\(destination) holds decrypted Secrets in plain text (mode 0600); delete it when done")
         return ExtractReport(snapshot: snapshot, target: destination, files: count, bytes: Int64(bytes.count), mismatches: [])

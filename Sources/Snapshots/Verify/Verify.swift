@@ -80,17 +80,28 @@ public enum Verify {
         let clock = ContinuousClock()
         let start = clock.now
         let catalog = workspace.catalog
-        let targets: [SnapshotRecord]
+        let listed: [SnapshotRecord]
         if options.snapshotIDs.isEmpty {
-            targets = try catalog.snapshots()
+            listed = try catalog.snapshots()
         } else {
             var seen = Set<String>()
-            targets = try options.snapshotIDs.map { try catalog.snapshot(matching: $0) }.filter { seen.insert($0.id).inserted }
+            listed = try options.snapshotIDs.map { try catalog.snapshot(matching: $0) }.filter { seen.insert($0.id).inserted }
         }
         var run = VerifyRun(workspace: workspace)
-        // Every snapshot a target depends on is checked too.
+        // Every snapshot a target depends on is checked too. A prune running meanwhile may
+        // forget a target between the listing and here: it has vanished, not failed.
         var chains: [String: [SnapshotRecord]] = [:]
-        for target in targets { chains[target.id] = try catalog.chain(to: target.id) }
+        var vanished: [String] = []
+        var targets: [SnapshotRecord] = []
+        for target in listed {
+            do {
+                chains[target.id] = try catalog.chain(to: target.id)
+                targets.append(target)
+            } catch {
+                guard (try? catalog.snapshot(matching: target.id)) == nil else { throw error }
+                vanished.append(target.id)
+            }
+        }
         var closure: [String: SnapshotRecord] = [:]
         for chain in chains.values { for link in chain { closure[link.id] = link } }
 
@@ -111,7 +122,6 @@ public enum Verify {
         }
 
         var verdicts: [SnapshotVerification] = []
-        var vanished: [String] = []
         let now = workspace.now()
         for target in targets {
             let chain = chains[target.id] ?? [target]

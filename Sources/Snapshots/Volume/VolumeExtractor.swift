@@ -43,13 +43,20 @@ enum VolumeExtractor {
         }
         var outcome = Outcome()
         var hashes: [[UInt8]: [UInt8]] = [:]
+        // The crash tests' `extract-mid` point: half of the entries handed to the writer.
+        let half = max(1, records.count / 2)
+        var extracted = 0
+        let crash = workspace.crash
         for link in try catalog.chain(to: snapshot.id) {
             for item in try catalog.objects(of: link.id) where item.role == "archive" {
                 guard let paths = owned[item.object.stored.sha256], !paths.isEmpty else { continue }
                 do {
                     let stream = try ZstdDecoder.backgroundStream(item.object, codec: workspace.codec)
                     defer { stream.cancel() }
-                    let result = try SecureExtractor.extract(stream, into: staging) { paths.contains($0) }
+                    let result = try SecureExtractor.extract(stream, into: staging, include: { paths.contains($0) }) {
+                        extracted += 1
+                        if extracted == half { crash.reach(.extractMid) }
+                    }
                     outcome.bytes += result.bytes
                     hashes.merge(result.hashes) { _, new in new }
                 } catch {
