@@ -24,17 +24,7 @@ struct CatalogRecoverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The age identity file that decrypts the repository.", valueName: "file"))
     var identity: String
 
-    @Option(help: "An S3-compatible endpoint for --from s3://…")
-    var endpoint: String?
-
-    @Option(help: "The S3 region for --from s3://…")
-    var region: String?
-
-    @Option(help: "A ~/.aws/credentials-style file for --from s3://…")
-    var credentialsFile: String?
-
-    @Option(help: "The profile in the credentials file.")
-    var profile: String?
+    @OptionGroup var s3: S3Options
 
     @Flag(help: "Print the report as JSON.")
     var json = false
@@ -43,12 +33,9 @@ struct CatalogRecoverCommand: ParsableCommand {
         let absolute = { (path: String) in URL(fileURLWithPath: path).standardizedFileURL.path }
         let location: RepositoryConfig.Location
         if from.hasPrefix("s3://") {
-            guard let (bucket, prefix) = S3RepositoryConfig.parse(url: from) else {
-                throw ValidationError("--from: expected a folder or s3://bucket/prefix, found `\(from)`")
-            }
-            location = .s3(S3RepositoryConfig(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region,
-                                              credentialsFile: credentialsFile.map(absolute), profile: profile))
+            location = .s3(try s3.repository(from, option: "--from"))
         } else {
+            guard !s3.isSet else { throw ValidationError("--endpoint, --region, --credentials-file and --profile need --from s3://bucket/prefix") }
             location = .local(path: absolute(from))
         }
         let report = try CatalogRecovery.recover(

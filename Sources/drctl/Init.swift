@@ -24,17 +24,7 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Create the repository in S3 instead of a local folder: s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or --credentials-file).")
     var repository: String?
 
-    @Option(help: "An S3-compatible endpoint (MinIO, Ceph RGW): http(s)://host:port; path-style addressing.")
-    var endpoint: String?
-
-    @Option(help: "The S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1).")
-    var region: String?
-
-    @Option(help: "A ~/.aws/credentials-style file for the S3 repository.")
-    var credentialsFile: String?
-
-    @Option(help: "The profile in the credentials file (default: AWS_PROFILE, else `default`).")
-    var profile: String?
+    @OptionGroup var s3: S3Options
 
     func run() throws {
         let result = try Setup.initialize(
@@ -59,19 +49,9 @@ struct InitCommand: ParsableCommand {
     /// The S3 repository the options describe, or nil for a local one.
     private func s3Repository() throws -> S3RepositoryConfig? {
         guard let repository else {
-            if endpoint != nil || region != nil || credentialsFile != nil || profile != nil {
-                throw ValidationError("--endpoint, --region, --credentials-file and --profile need --repository s3://bucket/prefix")
-            }
+            if s3.isSet { throw ValidationError("--endpoint, --region, --credentials-file and --profile need --repository s3://bucket/prefix") }
             return nil
         }
-        guard let (bucket, prefix) = S3RepositoryConfig.parse(url: repository) else {
-            throw ValidationError("--repository: expected s3://bucket/prefix, found `\(repository)`")
-        }
-        if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
-            throw ValidationError("--endpoint: expected an http:// or https:// URL, found `\(endpoint)`")
-        }
-        let file = credentialsFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        return S3RepositoryConfig(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region,
-                                  credentialsFile: file, profile: profile)
+        return try s3.repository(repository, option: "--repository")
     }
 }

@@ -245,35 +245,10 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanup() }
         let repository = try await makeRepository(in: dir)
-        let port = try await freePort()
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        // SIGKILL after 120 s at the latest, even if this test dies; killed by pid file when it ends.
-        let pidFile = dir.file("daemon.pid")
-        daemon.arguments = ["-s", "KILL", "120", "/usr/bin/git", "daemon", "--reuseaddr", "--export-all", "--informative-errors",
-                            "--pid-file=\(pidFile)", "--base-path=\(dir.path)", "--listen=127.0.0.1", "--port=\(port)", dir.path]
-        daemon.environment = ["PATH": "/usr/bin:/bin", "HOME": dir.path]
-        daemon.standardInput = FileHandle.nullDevice
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer {
-            // The test runner's children may not act on SIGTERM: end the daemon with SIGKILL by its pid.
-            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                kill(pid, SIGKILL)
-                daemon.waitUntilExit()
-            }
-        }
-        let url = "git://127.0.0.1:\(port)/repo.git"
-        // Wait until the daemon answers.
-        var ready = false
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while !ready && ContinuousClock.now < deadline {
-            ready = try await runCommand("/usr/bin/git", ["ls-remote", url], in: dir, timeoutSeconds: 10).status == 0
-            if !ready { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        #expect(ready)
+        // DRCore's daemon waits for its port synchronously (not on the cooperative pool).
+        let daemon = try GitDaemon(base: dir.path, git: "/usr/bin/git", exportAll: true, killAfter: .seconds(120))
+        defer { daemon.stop() }
+        let url = daemon.url("repo.git")
         let (server, auth) = try await startServer()
         defer { Task { await server.shutdown() } }
         try prepare(server, repoURL: url, withController: true)

@@ -182,12 +182,3 @@ func startServer(_ options: FakeKubeServer.Options = .init()) async throws -> (F
     server.addToken("t0ken", user: "tester")
     return (server, .token("t0ken"))
 }
-
-/// An unused loopback TCP port (bound once by NIO, then released).
-func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
-}

@@ -50,7 +50,6 @@ final class KubeTransport: @unchecked Sendable {
     /// The user agent sent with every request.
     static let userAgent = "drctl/\(DRVersion.current)"
     private static let maxBodyBytes = 512 << 20
-    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     private let baseURL: String
     private let hostHeader: String?
@@ -58,12 +57,9 @@ final class KubeTransport: @unchecked Sendable {
     private let endpoint: KubeEndpoint
     private let proxy: String
     private let noProxy: String?
-    private let lock = NSLock()
-    private var idle: [UnsafeMutableRawPointer] = []
-    private let maxIdle = 8
+    private let pool = CurlHandlePool()
 
     init(endpoint: KubeEndpoint) throws {
-        Self.globalInit
         self.endpoint = endpoint
         guard let components = URLComponents(string: endpoint.server), let scheme = components.scheme?.lowercased(),
               let rawHost = components.host, !rawHost.isEmpty else {
@@ -95,9 +91,6 @@ final class KubeTransport: @unchecked Sendable {
         }
     }
 
-    deinit {
-        for handle in idle { curl_easy_cleanup(handle) }
-    }
 
     /// The full URL of a request.
     func url(for request: KubeHTTPRequest) -> String {
@@ -106,37 +99,13 @@ final class KubeTransport: @unchecked Sendable {
         return url
     }
 
-    private func checkout() throws -> UnsafeMutableRawPointer {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
-        if let reused {
-            curl_easy_reset(reused)
-            return reused
-        }
-        guard let handle = curl_easy_init() else {
-            throw DRError(.io, "libcurl could not create a handle")
-        }
-        return handle
-    }
-
-    private func checkin(_ handle: UnsafeMutableRawPointer) {
-        lock.lock()
-        if idle.count < maxIdle {
-            idle.append(handle)
-            lock.unlock()
-        } else {
-            lock.unlock()
-            curl_easy_cleanup(handle)
-        }
-    }
 
     /// Sends `request` once. Throws ``KubeTransportFailure`` when no HTTP answer came back.
     func perform(
         _ request: KubeHTTPRequest, credentials: KubeRequestCredentials, timeout: Duration, connectTimeout: Duration
     ) throws -> KubeHTTPResponse {
-        let handle = try checkout()
-        defer { checkin(handle) }
+        let handle = try pool.checkout()
+        defer { pool.checkin(handle) }
         let sink = ResponseSink()
         var headers: UnsafeMutablePointer<curl_slist>?
         var connectList: UnsafeMutablePointer<curl_slist>?

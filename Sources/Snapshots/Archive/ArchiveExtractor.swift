@@ -35,11 +35,8 @@ public enum SecureExtractor {
         }
         let base = Array(String(cString: real).utf8)
         free(real)
-        guard let reader = archive_read_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
-        defer { archive_read_free(reader) }
-        archive_read_support_filter_zstd(reader)
-        archive_read_support_filter_none(reader)
-        archive_read_support_format_tar(reader)
+        let session = try ArchiveReader.Session(source)
+        let reader = session.reader
         guard let disk = archive_write_disk_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
         defer { archive_write_free(disk) }
         var flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_PERM
@@ -47,14 +44,6 @@ public enum SecureExtractor {
         if geteuid() == 0 { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, flags)
 
-        let context = ArchiveReader.ReadContext(source: source)
-        let unmanaged = Unmanaged.passRetained(context)
-        defer { unmanaged.release() }
-        let opened = archive_read_open(reader, unmanaged.toOpaque(), nil, { _, client, buffer in
-            guard let client, let buffer else { return -1 }
-            return Unmanaged<ArchiveReader.ReadContext>.fromOpaque(client).takeUnretainedValue().fill(buffer)
-        }, nil)
-        guard opened == ARCHIVE_OK else { throw readFailure(reader, context, "cannot open the archive") }
 
         // Two stages: this thread parses the tar stream, checks entries and hashes content;
         // `writer` makes the folders, files and links, in archive order, with libarchive's
@@ -70,7 +59,7 @@ public enum SecureExtractor {
                 let status = archive_read_next_header(reader, &entry)
                 if status == ARCHIVE_EOF { break }
                 guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                    throw readFailure(reader, context, "the archive is corrupt or truncated")
+                    throw session.failure("the archive is corrupt or truncated")
                 }
                 let header = ArchiveReader.entry(entry)
                 let name = header.path
@@ -97,7 +86,7 @@ public enum SecureExtractor {
                         let block = archive_read_data_block(reader, &buffer, &size, &offset)
                         if block == ARCHIVE_EOF { break }
                         guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
-                            throw readFailure(reader, context, "the archive is corrupt or truncated in \(PathKey.display(name))")
+                            throw session.failure("the archive is corrupt or truncated in \(PathKey.display(name))")
                         }
                         let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
                         hasher.update(bufferPointer: bytes)
@@ -110,7 +99,7 @@ public enum SecureExtractor {
                 result.entries += 1
                 afterEntry()
             }
-            if let error = context.error { throw error }
+            if let error = session.context.error { throw error }
             try writer.finish()
         } catch {
             writer.abandon()
@@ -201,11 +190,5 @@ public enum SecureExtractor {
                 throw VolumeArchiveError(.io, "cannot complete the extraction: \(detail)")
             }
         }
-    }
-
-    static func readFailure(_ reader: OpaquePointer, _ context: ArchiveReader.ReadContext, _ what: String) -> any Error {
-        if let error = context.error { return error }
-        let detail = archive_error_string(reader).map { String(cString: $0) } ?? "unknown error"
-        return VolumeArchiveError(.corruptArchive, "\(what): \(detail)")
     }
 }

@@ -38,6 +38,41 @@ public enum ArchiveReader {
         return Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
     }
 
+    /// An open libarchive reader over a tar stream (zstd-compressed or plain) pulled from an
+    /// object stream; freed with it.
+    final class Session {
+        let reader: OpaquePointer
+        let context: ReadContext
+        private let unmanaged: Unmanaged<ReadContext>
+
+        init(_ source: any ObjectInputStream) throws {
+            guard let reader = archive_read_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
+            archive_read_support_filter_zstd(reader)
+            archive_read_support_filter_none(reader)
+            archive_read_support_format_tar(reader)
+            self.reader = reader
+            context = ReadContext(source: source)
+            unmanaged = Unmanaged.passRetained(context)
+            let opened = archive_read_open(reader, unmanaged.toOpaque(), nil, { _, client, buffer in
+                guard let client, let buffer else { return -1 }
+                return Unmanaged<ReadContext>.fromOpaque(client).takeUnretainedValue().fill(buffer)
+            }, nil)
+            guard opened == ARCHIVE_OK else { throw failure("cannot open the archive") }
+        }
+
+        deinit {
+            archive_read_free(reader)
+            unmanaged.release()
+        }
+
+        /// The stream's own error when it has one (e.g. a hash mismatch), else libarchive's.
+        func failure(_ what: String) -> any Error {
+            if let error = context.error { return error }
+            let detail = archive_error_string(reader).map { String(cString: $0) } ?? "unknown error"
+            return VolumeArchiveError(.corruptArchive, "\(what): \(detail)")
+        }
+    }
+
     /// Feeds libarchive from an object stream; keeps the stream's own error (e.g. a hash mismatch).
     final class ReadContext {
         let source: any ObjectInputStream

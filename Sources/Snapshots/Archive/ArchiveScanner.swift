@@ -17,26 +17,15 @@ enum ArchiveScanner {
     }
 
     static func scan(_ source: any ObjectInputStream) throws -> Result {
-        guard let reader = archive_read_new() else { throw VolumeArchiveError(.libarchive, "libarchive: out of memory") }
-        defer { archive_read_free(reader) }
-        archive_read_support_filter_zstd(reader)
-        archive_read_support_filter_none(reader)
-        archive_read_support_format_tar(reader)
-        let context = ArchiveReader.ReadContext(source: source)
-        let unmanaged = Unmanaged.passRetained(context)
-        defer { unmanaged.release() }
-        let opened = archive_read_open(reader, unmanaged.toOpaque(), nil, { _, client, buffer in
-            guard let client, let buffer else { return -1 }
-            return Unmanaged<ArchiveReader.ReadContext>.fromOpaque(client).takeUnretainedValue().fill(buffer)
-        }, nil)
-        guard opened == ARCHIVE_OK else { throw SecureExtractor.readFailure(reader, context, "cannot open the archive") }
+        let session = try ArchiveReader.Session(source)
+        let reader = session.reader
         var result = Result()
         var entry: OpaquePointer?
         while true {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                throw SecureExtractor.readFailure(reader, context, "the archive is corrupt or truncated")
+                throw session.failure("the archive is corrupt or truncated")
             }
             let header = ArchiveReader.entry(entry)
             try SecureExtractor.check(entry, name: header.path)
@@ -49,7 +38,7 @@ enum ArchiveScanner {
                     let block = archive_read_data_block(reader, &buffer, &size, &offset)
                     if block == ARCHIVE_EOF { break }
                     guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
-                        throw SecureExtractor.readFailure(reader, context, "the archive is corrupt or truncated in \(PathKey.display(header.path))")
+                        throw session.failure("the archive is corrupt or truncated in \(PathKey.display(header.path))")
                     }
                     hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: size))
                     result.bytes += Int64(size)
@@ -60,7 +49,7 @@ enum ArchiveScanner {
         }
         // The end of the tar stream may come before the end of the object: drain it so the
         // stream checks the stored bytes' hash and the zstd frame checksum.
-        if let error = context.error { throw error }
+        if let error = session.context.error { throw error }
         let drain = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { drain.deallocate() }
         while try source.read(into: drain) > 0 {}

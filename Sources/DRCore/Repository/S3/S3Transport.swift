@@ -52,13 +52,10 @@ struct S3TransportFailure: Error, Sendable {
 /// Sends S3 requests through libcurl; idle handles are kept so connections are reused.
 /// Thread-safe: each request takes its own handle.
 final class S3Transport: @unchecked Sendable {
-    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
     /// The most body bytes collected in memory (listings are ~300 KiB for 1000 keys).
     static let maxCollected = 32 << 20
 
-    private let lock = NSLock()
-    private var idle: [UnsafeMutableRawPointer] = []
-    private let maxIdle = 8
+    private let pool = CurlHandlePool()
     private let connectTimeout: Duration
     /// Abort when fewer than 1 byte/s moved for this long (whole-transfer timeouts would
     /// cut large uploads on slow links).
@@ -67,39 +64,13 @@ final class S3Transport: @unchecked Sendable {
     private let noProxy: String?
 
     init(connectTimeout: Duration, stallTimeout: Duration, proxy: String, noProxy: String?) {
-        Self.globalInit
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
         self.proxy = proxy
         self.noProxy = noProxy
     }
 
-    deinit {
-        for handle in idle { curl_easy_cleanup(handle) }
-    }
 
-    private func checkout() throws -> UnsafeMutableRawPointer {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
-        if let reused {
-            curl_easy_reset(reused)
-            return reused
-        }
-        guard let handle = curl_easy_init() else { throw DRError(.io, "libcurl could not create a handle") }
-        return handle
-    }
-
-    private func checkin(_ handle: UnsafeMutableRawPointer) {
-        lock.lock()
-        if idle.count < maxIdle {
-            idle.append(handle)
-            lock.unlock()
-        } else {
-            lock.unlock()
-            curl_easy_cleanup(handle)
-        }
-    }
 
     /// Sends `request` once. A 2xx body goes to `consume` when given (else it is collected);
     /// `cancelled` is polled while sending a body. Throws ``S3TransportFailure`` when no
@@ -109,10 +80,10 @@ final class S3Transport: @unchecked Sendable {
         consume: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
         cancelled: (@Sendable () -> Bool)? = nil
     ) throws -> S3HTTPResponse {
-        let handle = try checkout()
+        let handle = try pool.checkout()
         var reusable = true
         defer {
-            if reusable { checkin(handle) } else { curl_easy_cleanup(handle) }
+            if reusable { pool.checkin(handle) } else { curl_easy_cleanup(handle) }
         }
         let context = TransferContext(handle: handle, consume: consume, cancelled: cancelled)
         if case .file(let path, let offset, _) = body {
