@@ -71,7 +71,8 @@ public struct DrillSandbox: Sendable, Hashable {
     }
 
     /// Removes the sandboxes under `parent` left behind by drills that were killed (their
-    /// lock is free and they are not marked kept); returns their paths.
+    /// lock is free, or they have none and are older than ten minutes, and they are not
+    /// marked kept); returns their paths.
     static func sweep(parent: String, except current: DrillSandbox) -> [String] {
         var removed: [String] = []
         for name in FileIO.list(parent) where name.hasPrefix("drill-") {
@@ -81,8 +82,12 @@ public struct DrillSandbox: Sendable, Hashable {
             if fd >= 0 {
                 defer { close(fd) }
                 guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
-            } else if errno != ENOENT {
-                continue
+            } else {
+                // No lock file: a drill that was killed before taking it, or one that is
+                // starting right now; only the first kind is old.
+                guard errno == ENOENT,
+                      let created = (try? FileManager.default.attributesOfItem(atPath: sandbox.root))?[.modificationDate] as? Date,
+                      Date().timeIntervalSince(created) > 600 else { continue }
             }
             sandbox.remove()
             removed.append(sandbox.root)
