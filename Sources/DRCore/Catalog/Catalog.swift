@@ -71,7 +71,10 @@ public final class Catalog: Sendable {
     /// online backup API; readers and writers go on meanwhile.
     public func copy(to path: String) throws {
         do {
-            let target = try DatabaseQueue(path: path)
+            // A scratch file: durability comes from the repository object it becomes.
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
+            let target = try DatabaseQueue(path: path, configuration: configuration)
             try pool.backup(to: target)
             try target.close()
         } catch {

@@ -48,20 +48,14 @@ public enum CatalogCopies {
             configBytes: Int64(config.count), snapshots: try workspace.catalog.snapshots().count)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let envelope = "\(scratch)/copy"
-        var writer = try FileWriter(path: envelope, mode: 0o600)
-        do {
-            try writer.write(Array(magic.utf8) + Array(try encoder.encode(header)) + [0x0a])
+        // Streamed into the (encrypting) object writer: no second copy on disk.
+        let object = try workspace.codec.write(type: .catalog) { emit in
+            try (Array(magic.utf8) + Array(try encoder.encode(header)) + [0x0a]).withUnsafeBytes { try emit($0) }
             var reader = try FileReader(path: database)
-            while let chunk = try reader.next() { try writer.write(chunk) }
-            reader.close()
-            try writer.write(config)
-            writer.close()
-        } catch {
-            writer.close()
-            throw error
+            defer { reader.close() }
+            while let chunk = try reader.next() { try chunk.withUnsafeBytes { try emit($0) } }
+            try config.withUnsafeBytes { try emit($0) }
         }
-        let object = try workspace.codec.write(type: .catalog, file: envelope)
         for target in workspace.repositories.dropFirst() {
             try Replication.copy(object.stored, to: target, in: workspace)
         }
