@@ -79,19 +79,10 @@ public enum SecureExtractor {
                 try writer.put(.header(ClonedEntry(clone), name: name, directory: header.type == .directory ? target : nil))
                 if header.type == .regular {
                     var hasher = SHA256()
-                    var buffer: UnsafeRawPointer?
-                    var size = 0
-                    var offset: Int64 = 0
-                    while true {
-                        let block = archive_read_data_block(reader, &buffer, &size, &offset)
-                        if block == ARCHIVE_EOF { break }
-                        guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
-                            throw session.failure("the archive is corrupt or truncated in \(PathKey.display(name))")
-                        }
-                        let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
+                    try session.readData(of: name) { bytes, offset in
                         hasher.update(bufferPointer: bytes)
                         try writer.put(.data(Array(bytes), offset: offset))
-                        result.bytes += Int64(size)
+                        result.bytes += Int64(bytes.count)
                     }
                     result.hashes[name] = Array(hasher.finalize())
                 }

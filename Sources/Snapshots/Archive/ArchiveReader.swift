@@ -65,6 +65,22 @@ public enum ArchiveReader {
             unmanaged.release()
         }
 
+        /// Passes the current entry's data blocks (bytes and offset) to `consume`; throws
+        /// naming `name` when the archive ends or breaks inside the entry.
+        func readData(of name: [UInt8], _ consume: (UnsafeRawBufferPointer, Int64) throws -> Void) throws {
+            var buffer: UnsafeRawPointer?
+            var size = 0
+            var offset: Int64 = 0
+            while true {
+                let block = archive_read_data_block(reader, &buffer, &size, &offset)
+                if block == ARCHIVE_EOF { return }
+                guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
+                    throw failure("the archive is corrupt or truncated in \(PathKey.display(name))")
+                }
+                try consume(UnsafeRawBufferPointer(start: buffer, count: size), offset)
+            }
+        }
+
         /// The stream's own error when it has one (e.g. a hash mismatch), else libarchive's.
         func failure(_ what: String) -> any Error {
             if let error = context.error { return error }

@@ -31,17 +31,9 @@ enum ArchiveScanner {
             try SecureExtractor.check(entry, name: header.path)
             if header.type == .regular {
                 var hasher = SHA256()
-                var buffer: UnsafeRawPointer?
-                var size = 0
-                var offset: Int64 = 0
-                while true {
-                    let block = archive_read_data_block(reader, &buffer, &size, &offset)
-                    if block == ARCHIVE_EOF { break }
-                    guard block == ARCHIVE_OK || block == ARCHIVE_WARN else {
-                        throw session.failure("the archive is corrupt or truncated in \(PathKey.display(header.path))")
-                    }
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: size))
-                    result.bytes += Int64(size)
+                try session.readData(of: header.path) { bytes, _ in
+                    hasher.update(bufferPointer: bytes)
+                    result.bytes += Int64(bytes.count)
                 }
                 result.hashes[header.path] = Array(hasher.finalize())
             }
