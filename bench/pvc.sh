@@ -9,7 +9,8 @@
 # is dropped (when run as root) and exactly the command's input is read back into it
 # (the volume for backups, the repository for restores): each tool starts from the same
 # warm-input, clean-cache state, whatever the tools before it wrote or deleted
-# (docs/PERFORMANCE.md, "Measuring on this machine"). Reports the median wall time and
+# (docs/PERFORMANCE.md, "Measuring on this machine"), and restores wait until deleted
+# trees are older than the filesystem's inode-reuse window (below). Reports the median wall time and
 # CPU seconds (user + system), the ratios to drctl's, and peak RSS, as Markdown tables.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -59,6 +60,17 @@ settle() {
   # The programs and their shared libraries, as a warm machine has them.
   "$DRCTL" --version >/dev/null; restic version >/dev/null; zstd --version >/dev/null; tar --version >/dev/null
 }
+# remove PATH...: deletes trees and notes when. On ext4 without a journal, creating a file
+# skips inodes freed within the last dirty_expire_centisecs (30 s), scanning past every
+# one of them: a restore that starts right after a large tree was deleted runs several
+# times slower, by chance of timing. Restores therefore start once the deletions are older.
+DELETED_AT=0
+remove() { rm -rf "$@"; DELETED_AT=$(date +%s); }
+after_deletions() {
+  local window=$(( $(cat /proc/sys/vm/dirty_expire_centisecs 2>/dev/null || echo 3000) / 100 + 1 ))
+  local age=$(( $(date +%s) - DELETED_AT ))
+  if [ "$SMOKE" = 0 ] && [ "$age" -lt "$window" ]; then sleep $(( window - age )); fi
+}
 # measure TOOL OP RUN INPUT... -- command...: settles the INPUT paths, then records wall
 # seconds, CPU seconds (user + system) and peak RSS (KiB).
 measure() {
@@ -66,6 +78,7 @@ measure() {
   shift 3
   while [ "$1" != "--" ]; do input+=("$1"); shift; done
   shift
+  if [ "$op" = restore ]; then after_deletions; fi
   settle "${input[@]}"
   local t0 t1
   t0=$(date +%s.%N)
@@ -81,7 +94,7 @@ for run in $(seq 1 "$RUNS"); do
   echo "==> run $run/$RUNS" >&2
   for tool in drctl restic tar; do
     VOL="$WORK/vol" REPO="$WORK/repo-$tool" OUT="$WORK/out"
-    rm -rf "$VOL" "$REPO" "$OUT" "$WORK/setup"
+    remove "$VOL" "$REPO" "$OUT" "$WORK/setup"
     cp -a "$CORPUS" "$VOL"
     case $tool in
       drctl)
@@ -109,7 +122,7 @@ for run in $(seq 1 "$RUNS"); do
         measure tar restore "$run" "$REPO" -- sh -c "zstd -dc '$REPO/vol.tar.zst' | tar -C '$OUT' -xf -"
         ;;
     esac
-    rm -rf "$VOL" "$OUT"
+    remove "$VOL" "$OUT"
   done
 done
 

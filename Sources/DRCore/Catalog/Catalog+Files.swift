@@ -30,53 +30,6 @@ extension Catalog {
         }
     }
 
-    /// Writes a snapshot's file-index rows and patches (or, for a full, replaces) the state.
-    static func apply(_ update: FileIndexUpdate, db: Database, sourceID: Int64, snapshotID: String) throws {
-        if update.replacesState {
-            try db.execute(sql: "DELETE FROM file_state WHERE source_id = ?", arguments: [sourceID])
-        }
-        let pathStatement = try db.cachedStatement(sql: """
-            INSERT INTO path (source_id, key) VALUES (?, ?)
-            ON CONFLICT (source_id, key) DO UPDATE SET key = excluded.key RETURNING id
-            """)
-        let fileStatement = try db.cachedStatement(sql: """
-            INSERT INTO file (snapshot_id, path_id, type, size, mtime_ns, ctime_ns, mode, uid, gid, link_target, hash, object_id, entry)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let stateStatement = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO file_state (source_id, path_id, type, size, mtime_ns, ctime_ns, mode, uid, gid, link_target, hash, object_id, entry, snapshot_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let deleteState = try db.cachedStatement(sql: "DELETE FROM file_state WHERE source_id = ? AND path_id = ?")
-        var objectIDs: [String: Int64] = [:]
-        for record in update.records {
-            guard let pathID = try Int64.fetchOne(pathStatement, arguments: [sourceID, Data(record.key)]) else {
-                throw DRError(.failed, "cannot record path \(PathKey.display(record.key)) in the catalog")
-            }
-            var objectID: Int64?
-            if let sha = record.object {
-                if let known = objectIDs[sha] {
-                    objectID = known
-                } else {
-                    objectID = try Int64.fetchOne(db, sql: "SELECT id FROM object WHERE type = 'data' AND sha256 = ?", arguments: [sha])
-                    guard let objectID else { throw DRError(.failed, "file index refers to unknown object \(sha)") }
-                    objectIDs[sha] = objectID
-                }
-            }
-            let values: [(any DatabaseValueConvertible)?] = [
-                record.type.rawValue, record.size, record.mtimeNs, record.ctimeNs, Int64(record.mode),
-                Int64(record.uid), Int64(record.gid), record.linkTarget.map { Data($0) }, record.hash.map { Data($0) },
-                objectID, record.entry,
-            ]
-            try fileStatement.execute(arguments: StatementArguments([snapshotID, pathID] + values))
-            if record.type == .deleted {
-                try deleteState.execute(arguments: [sourceID, pathID])
-            } else {
-                try stateStatement.execute(arguments: StatementArguments([sourceID, pathID] + values + [snapshotID]))
-            }
-        }
-    }
-
     /// Every entry of the tree as it was at `snapshotID` (its chain's rows merged, deletions
     /// applied), in key order.
     public func files(at snapshotID: String, _ visit: (FileRecord) throws -> Void) throws {

@@ -54,7 +54,8 @@ public final class TarZstdWriter {
         self.zstd = zstd
         self.archive = archive
         self.sink = sink
-        output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
+        // Large outputs: one hand-over to the encrypting stage per 512 KiB, not per 128 KiB.
+        output = .allocate(byteCount: 512 << 10, alignment: 16)
         readBuffer = .allocate(byteCount: 1 << 20, alignment: 16)
         staging.reserveCapacity(stagingLimit + (1 << 16))
         archive_write_set_format_pax(archive)

@@ -33,14 +33,14 @@ enum VolumeArchiver {
         let what = "the new archive of \(source)"
         let checkStored = !codec.encrypts || codec.canDecrypt
         let encryption: ObjectEncryption = codec.encrypts ? .age : .none
-        let check = BackgroundSink<[UInt8], Int64>(capacity: 8) { next in
+        let check = BackgroundSink<[UInt8], Int64>(capacity: 2) { next in
             try withoutActuallyEscaping(next) { next in
                 let stream = try checkStored
                     ? codec.decrypting(ChunkStream(next), encryption: encryption, what: what) : ChunkStream(next)
                 return try ZstdDecoder.decode(stream, what: what) { _ in true }
             }
         }
-        let store = BackgroundSink<[UInt8], EncodedObject>(capacity: 8) { next in
+        let store = BackgroundSink<[UInt8], EncodedObject>(capacity: 4) { next in
             try codec.write(type: .data, observeStored: checkStored ? { try check.put(Array($0)) } : nil) { emit in
                 while let chunk = try next() { try chunk.withUnsafeBytes { try emit($0) } }
             }
