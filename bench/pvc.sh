@@ -146,6 +146,10 @@ for title, k, unit in [("Wall seconds (peak RSS)", 0, "s"), ("CPU seconds, user 
         ratio = lambda a, b: f"{a[k] / b[k]:.2f}×" if a and b and b[k] > 0 else "—"
         print(f"| {op} | {cell(d)} | {cell(r)} | {cell(t)} | {ratio(d, r)} | {ratio(d, t)} |")
     print()
+print("Every run, wall seconds:\n")
+for (tool, op), v in sorted(data.items()):
+    print(f"- {tool} {op}: " + ", ".join(f"{w:.2f}" for w, _, _ in v))
+print()
 PY
 echo
 echo "tools: $("$DRCTL" --version), $(restic version | head -1), $(tar --version | head -1), $(zstd --version)"

@@ -67,7 +67,9 @@ public enum Extract {
             throw DRError(.failed, "snapshot \(snapshot.shortID) is an export; it extracts to a file")
         }
         // Everything written is durable before the tree appears under its name.
+        let syncing = ContinuousClock.now
         try FileIO.syncFilesystem(staging)
+        workspace.logger.debug("extract: syncfs took \(ContinuousClock.now - syncing)")
         if FileIO.isDirectory(destination) { try? FileManager.default.removeItem(atPath: destination) }
         try FileIO.rename(staging, to: destination)
         try FileIO.syncDirectory(parent)

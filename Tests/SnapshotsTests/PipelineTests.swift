@@ -48,3 +48,51 @@ struct PipelineTests {
         }
     }
 }
+
+@Suite("early writeback")
+struct WritebackTests {
+    @Test("the background flush runs once per interval written and stops cleanly")
+    func flushesPerInterval() throws {
+        try withTemporaryDirectory { dir in
+            let flush = try #require(BackgroundFlush(path: dir, interval: 100))
+            flush.wrote(99)
+            #expect(flush.flushes == 0)
+            flush.wrote(1)
+            #expect(flush.waitForFlushes(1, timeout: 30), "no flush after the first interval")
+            flush.wrote(250)
+            #expect(flush.waitForFlushes(2, timeout: 30), "no flush after the next intervals")
+            flush.stop()
+            let done = flush.flushes
+            flush.wrote(1000)
+            #expect(flush.flushes == done, "a stopped flush must not run again")
+        }
+    }
+
+    @Test("a missing folder gives no flusher instead of an error")
+    func missingFolder() throws {
+        try withTemporaryDirectory { dir in
+            #expect(BackgroundFlush(path: "\(dir)/absent") == nil)
+        }
+    }
+
+    @Test("a file written in many chunks past the writeback interval reads back intact")
+    func largeFileIntact() throws {
+        try withTemporaryDirectory { dir in
+            var expected: [UInt8] = []
+            var writer = try FileWriter(path: "\(dir)/big")
+            var seed: UInt32 = 7
+            for _ in 0..<40 {
+                let chunk = (0..<(512 << 10)).map { _ -> UInt8 in
+                    seed = seed &* 1_103_515_245 &+ 12_345
+                    return UInt8(truncatingIfNeeded: seed >> 16)
+                }
+                try writer.write(chunk)
+                expected += chunk
+            }
+            try writer.sync()
+            writer.close()
+            #expect(expected.count > Int(FileWriter.writebackInterval) * 2)
+            #expect(try FileIO.read("\(dir)/big") == expected)
+        }
+    }
+}

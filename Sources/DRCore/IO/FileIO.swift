@@ -132,7 +132,7 @@ public struct FileWriter: ~Copyable {
     private var writebackStarted: Int64 = 0
     /// Writeback is started every this many bytes, so that `sync()` of a large file waits
     /// for the last stretch only, not for all of it.
-    static let writebackInterval: Int64 = 8 << 20
+    public static let writebackInterval: Int64 = 8 << 20
 
     /// Creates (exclusively) a new file.
     public init(path: String, mode: UInt32 = 0o644, exclusive: Bool = true) throws {

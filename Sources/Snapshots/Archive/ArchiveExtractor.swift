@@ -51,8 +51,10 @@ public enum SecureExtractor {
         // Operations travel in batches of about a megabyte: one hand-over per batch, not
         // three per file, keeps both threads busy instead of waking each other.
         let handle = UncheckedBox(disk)
+        let flush = BackgroundFlush(path: directory)
+        defer { flush?.stop() }
         let writer = BackgroundSink<[DiskOperation], Void>(capacity: 4) { next in
-            try DiskOperation.perform(next, on: handle.value)
+            try DiskOperation.perform(next, on: handle.value, flush: flush)
         }
         var batch = DiskOperation.Batch(writer)
         var result = Result()
@@ -168,7 +170,9 @@ public enum SecureExtractor {
         }
 
         /// Runs operations until the end of the stream, then completes the extraction.
-        static func perform(_ next: () throws -> [DiskOperation]?, on disk: OpaquePointer) throws {
+        static func perform(
+            _ next: () throws -> [DiskOperation]?, on disk: OpaquePointer, flush: BackgroundFlush?
+        ) throws {
             var skipping = false
             var current: [UInt8] = []
             while let operations = try next() {
@@ -192,6 +196,7 @@ public enum SecureExtractor {
                             let detail = archive_error_string(disk).map { String(cString: $0) } ?? "write failed"
                             throw VolumeArchiveError(.io, "cannot write \(PathKey.display(current)): \(detail)")
                         }
+                        flush?.wrote(bytes.count)
                     case .finish(let name):
                         if skipping {
                             skipping = false

@@ -19,11 +19,13 @@ enum VolumeExtractor {
 
     static func extract(_ snapshot: SnapshotRecord, into staging: String, include: [Glob], in workspace: Workspace) throws -> Outcome {
         let catalog = workspace.catalog
+        let clock = PhaseClock(source: snapshot.source, logger: workspace.logger)
         var records: [FileRecord] = []
         var root: FileRecord?
         try catalog.files(at: snapshot.id) { record in
             if record.key.isEmpty { root = record } else { records.append(record) }
         }
+        clock.lap("extract: reading the index of \(records.count) entries")
         if !include.isEmpty {
             var selected = records.filter { record in Self.selected(record.path, include) }
             // A hard link needs the file it links to.
@@ -66,6 +68,7 @@ enum VolumeExtractor {
                 }
             }
         }
+        clock.lap("extract: archives")
         // Check every file against the index, then put directory metadata back (deepest first).
         for record in records {
             let display = PathKey.display(record.path)
@@ -84,6 +87,7 @@ enum VolumeExtractor {
             apply(record, to: Array(staging.utf8) + [UInt8(ascii: "/")] + record.path)
         }
         if let root { apply(root, to: Array(staging.utf8)) }
+        clock.lap("extract: checking hashes and applying folder metadata")
         return outcome
     }
 
