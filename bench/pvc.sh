@@ -8,10 +8,11 @@
 # after `make-corpus --mutate 5`, full restore. Before every timed command the page cache
 # is dropped (when run as root) and exactly the command's input is read back into it
 # (the volume for backups, the repository for restores): each tool starts from the same
-# warm-input, clean-cache state, whatever the tools before it wrote or deleted
-# (docs/PERFORMANCE.md, "Measuring on this machine"), and restores wait until deleted
-# trees are older than the filesystem's inode-reuse window (below). Reports the median wall time and
-# CPU seconds (user + system), the ratios to drctl's, and peak RSS, as Markdown tables.
+# warm-input, clean-cache state, whatever the tools before it wrote or deleted. Restores
+# also wait until deleted trees are older than the filesystem's inode-reuse window
+# (below; docs/PERFORMANCE.md, "Measuring on this machine"). Reports the median wall
+# time and CPU seconds (user + system), the ratios to drctl's, peak RSS and every run's
+# wall time, as Markdown.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 source "$ROOT/scripts/lib.sh"
@@ -136,7 +137,7 @@ def med(tool, op):
     v = data.get((tool, op))
     return (statistics.median(w for w, _, _ in v), statistics.median(c for _, c, _ in v), max(r for _, _, r in v)) if v else None
 print(f"Corpus: make-corpus --mb {sys.argv[2]}; median of {sys.argv[3]} run(s).\n")
-for title, k, unit in [("Wall seconds (peak RSS)", 0, "s"), ("CPU seconds, user + system", 1, "s")]:
+for title, k in [("Wall seconds (peak RSS)", 0), ("CPU seconds, user + system", 1)]:
     print(f"{title}:\n")
     print("| operation | drctl | restic | tar \\| zstd -T0 | drctl / restic | drctl / tar |")
     print("|---|---|---|---|---|---|")

@@ -25,7 +25,7 @@ public enum SecureExtractor {
     }
 
     /// Extracts the entries whose relative path passes `include` into `directory`;
-    /// `afterEntry` is called once each extracted entry has been handed to the writer.
+    /// `afterEntry` is called once each extracted entry has been queued for the disk writer.
     public static func extract(
         _ source: any ObjectInputStream, into directory: String, include: ([UInt8]) -> Bool = { _ in true },
         afterEntry: () -> Void = {}

@@ -45,7 +45,7 @@ enum VolumeExtractor {
         }
         var outcome = Outcome()
         var hashes: [[UInt8]: [UInt8]] = [:]
-        // The crash tests' `extract-mid` point: half of the entries handed to the writer.
+        // The crash tests' `extract-mid` point: half of the entries queued for the writer.
         let half = max(1, records.count / 2)
         var extracted = 0
         let crash = workspace.crash
