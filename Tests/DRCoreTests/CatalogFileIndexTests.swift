@@ -59,14 +59,34 @@ struct CatalogFileIndexTests {
         return records
     }
 
+    /// Records a full snapshot of `records` stored in `archive`.
+    func insertFull(_ catalog: Catalog, _ id: String, _ records: [FileRecord], manifest n: Int) throws {
+        try catalog.insertSnapshot(
+            snapshot(id, parent: nil), objects: [SnapshotObject(object: archive, role: "archive")], refs: [],
+            manifest: manifest(n), files: FileIndexUpdate(records: records, replacesState: true), attempt: nil)
+    }
+
+    /// The source's current state, as change detection streams it.
+    func state(_ catalog: Catalog) throws -> [FileRecord] {
+        try catalog.withFileState(source: "vol") { next in
+            var rows: [FileRecord] = []
+            while let row = try next() { rows.append(row) }
+            return rows
+        }
+    }
+
+    func pathCount(_ catalog: Catalog) throws -> Int {
+        var paths = 0
+        try catalog.forEachPath(source: "vol") { _ in paths += 1 }
+        return paths
+    }
+
     @Test("a full and an incremental index read back exactly as written, deletions applied")
     func roundTrip() throws {
         try withTemporaryDirectory { dir in
             let catalog = try open(dir)
             let full = fullTree()
-            try catalog.insertSnapshot(
-                snapshot("1111000011110000", parent: nil), objects: [SnapshotObject(object: archive, role: "archive")],
-                refs: [], manifest: manifest(1), files: FileIndexUpdate(records: full, replacesState: true), attempt: nil)
+            try insertFull(catalog, "1111000011110000", full, manifest: 1)
             #expect(try collect { try catalog.files(at: "1111000011110000", $0) } == full)
 
             // The incremental changes a.txt, deletes the symlink and adds a file.
@@ -87,12 +107,7 @@ struct CatalogFileIndexTests {
             let expected = sorted(full.filter { $0.key != Array("a.txt".utf8) && $0.key != Array("link".utf8) } + [changed, added])
             #expect(try collect { try catalog.files(at: "2222000022220000", $0) } == expected)
             #expect(try collect { try catalog.ownFiles(of: "2222000022220000", $0) } == [changed, deleted, added])
-            let state = try catalog.withFileState(source: "vol") { next in
-                var rows: [FileRecord] = []
-                while let row = try next() { rows.append(row) }
-                return rows
-            }
-            #expect(state == expected)
+            #expect(try state(catalog) == expected)
             // The older snapshot is unchanged by the newer one's rows.
             #expect(try collect { try catalog.files(at: "1111000011110000", $0) } == full)
             #expect(try catalog.integrityProblems().isEmpty)
@@ -104,22 +119,11 @@ struct CatalogFileIndexTests {
         try withTemporaryDirectory { dir in
             let catalog = try open(dir)
             let full = fullTree()
-            try catalog.insertSnapshot(
-                snapshot("1111000011110000", parent: nil), objects: [SnapshotObject(object: archive, role: "archive")],
-                refs: [], manifest: manifest(1), files: FileIndexUpdate(records: full, replacesState: true), attempt: nil)
+            try insertFull(catalog, "1111000011110000", full, manifest: 1)
             let smaller = Array(full.prefix(2))
-            try catalog.insertSnapshot(
-                snapshot("3333000033330000", parent: nil), objects: [SnapshotObject(object: archive, role: "archive")],
-                refs: [], manifest: manifest(3), files: FileIndexUpdate(records: smaller, replacesState: true), attempt: nil)
-            let state = try catalog.withFileState(source: "vol") { next in
-                var rows: [FileRecord] = []
-                while let row = try next() { rows.append(row) }
-                return rows
-            }
-            #expect(state == smaller)
-            var paths = 0
-            try catalog.forEachPath(source: "vol") { _ in paths += 1 }
-            #expect(paths == full.count)
+            try insertFull(catalog, "3333000033330000", smaller, manifest: 3)
+            #expect(try state(catalog) == smaller)
+            #expect(try pathCount(catalog) == full.count)
         }
     }
 
@@ -130,18 +134,12 @@ struct CatalogFileIndexTests {
             var records = fullTree()
             records.append(try record(records, "a.txt"))  // the same path twice: the file table's primary key refuses it
             let error = try #require(throws: DRError.self) {
-                try catalog.insertSnapshot(
-                    snapshot("4444000044440000", parent: nil), objects: [SnapshotObject(object: archive, role: "archive")],
-                    refs: [], manifest: manifest(4), files: FileIndexUpdate(records: records, replacesState: true),
-                    attempt: nil)
+                try insertFull(catalog, "4444000044440000", records, manifest: 4)
             }
             #expect(error.message.contains("UNIQUE constraint failed"), "\(error.message)")
             #expect(try catalog.snapshots().isEmpty)
-            let state = try catalog.withFileState(source: "vol") { next in try next() }
-            #expect(state == nil)
-            var paths = 0
-            try catalog.forEachPath(source: "vol") { _ in paths += 1 }
-            #expect(paths == 0)
+            #expect(try state(catalog).isEmpty)
+            #expect(try pathCount(catalog) == 0)
         }
     }
 }
