@@ -117,21 +117,6 @@ func withActionFixture(_ body: (ActionFixture) async throws -> Void) async throw
     if let failure { throw failure }
 }
 
-/// Runs blocking work (an action that polls until a controller acted) on a dedicated thread.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
 /// The `DRError` a blocking call raised on its own thread, or nil.
 func blockingError(_ body: @escaping @Sendable () throws -> Void) async -> DRError? {
     do {
@@ -165,4 +150,26 @@ func corruptRepository(_ gitDir: String) throws {
         for file in FileIO.list("\(objects)/\(folder)") { FileIO.remove("\(objects)/\(folder)/\(file)") }
     }
     for file in FileIO.list("\(objects)/pack") { FileIO.remove("\(objects)/pack/\(file)") }
+}
+
+/// A runbook restoring the volume and the Secrets; `shell` is a drill-safe shell line
+/// run between the restores and the verification.
+func volumeAndExportRunbook(_ fixture: ActionFixture, afterRestores shell: String = "true") throws -> Runbook {
+    try RunbookParser.parse(text: """
+        # Volume and Secrets
+
+        ```drctl {id=restore-volume}
+        action: pvc.restore
+        source: data
+        ```
+
+        ```drctl {id=restore-secrets}
+        action: secrets.restore
+        source: secrets
+        ```
+
+        ```sh {id=after drill=run}
+        \(shell)
+        ```
+        """, name: "volume-and-secrets", origin: "\(fixture.dir)/volume-and-secrets.md")
 }

@@ -289,28 +289,6 @@ struct DrillTests {
         return workspace
     }
 
-    /// A runbook restoring the volume and the Secrets; `tamper` is a drill-safe shell line
-    /// run between the restores and the verification.
-    func volumeAndExportRunbook(_ fixture: ActionFixture, tamper: String = "true") throws -> Runbook {
-        try RunbookParser.parse(text: """
-            # Volume and Secrets
-
-            ```drctl {id=restore-volume}
-            action: pvc.restore
-            source: data
-            ```
-
-            ```drctl {id=restore-secrets}
-            action: secrets.restore
-            source: secrets
-            ```
-
-            ```sh {id=after drill=run}
-            \(tamper)
-            ```
-            """, name: "volume-and-secrets", origin: "\(fixture.dir)/volume-and-secrets.md")
-    }
-
     @Test("volumes and Secret exports are verified: file hashes and keyed digests equal the catalog's")
     func volumeAndExportVerified() async throws {
         try await withActionFixture { fixture in
@@ -340,7 +318,7 @@ struct DrillTests {
             let sandboxes = workspace.config.drillSettings.sandboxDir
             // Changes the restored copy after pvc.restore checked it: only verification can see it.
             let runbook = try volumeAndExportRunbook(
-                fixture, tamper: "for f in \(sandboxes)/drill-*/volumes/data/uploads/2026/photo.jpg; do printf x >> \"$f\"; done")
+                fixture, afterRestores: "for f in \(sandboxes)/drill-*/volumes/data/uploads/2026/photo.jpg; do printf x >> \"$f\"; done")
             // A digest key other than the one the catalog's digests were made with.
             let keyPath = DigestKey.path(dataDir: workspace.config.dataDir)
             try DigestKey.generate().save(path: keyPath)

@@ -76,23 +76,7 @@ struct SecretLeakTests {
             outputs.append(("refused extract", again.message + (again.hint ?? "")))
 
             // A drill (restores the volume into a sandbox and the Secrets into the drill cluster).
-            let runbook = try RunbookParser.parse(text: """
-                # Volume and Secrets
-
-                ```drctl {id=restore-volume}
-                action: pvc.restore
-                source: data
-                ```
-
-                ```drctl {id=restore-secrets}
-                action: secrets.restore
-                source: secrets
-                ```
-
-                ```sh {id=after drill=run}
-                echo restored
-                ```
-                """, name: "leaks", origin: "\(fixture.dir)/leaks.md")
+            let runbook = try volumeAndExportRunbook(fixture, afterRestores: "echo restored")
             let drillOutput = OutputLog()
             let report = try await blocking { try Drill(workspace: workspace, output: { drillOutput.append($0) }).run(runbook) }
             #expect(report.result == .success, "\(report.problems)\n\(drillOutput.text)")

@@ -3,6 +3,7 @@ import FakeKube
 import Foundation
 import Scheduler
 import Testing
+import TestSupport
 
 /// deploy/: every overlay renders with `kubectl kustomize`, holds what an in-cluster drctl
 /// needs, is locked down (pinned images, no wildcard RBAC, no capabilities beyond

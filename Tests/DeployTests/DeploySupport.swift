@@ -48,21 +48,6 @@ struct Scratch {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Runs blocking work (kubectl against the fake server) on a thread of its own, off the cooperative pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        let thread = Thread {
-            do {
-                continuation.resume(returning: try body())
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
 extension JSONValue {
     var kind: String { self["kind"]?.stringValue ?? "" }
     var name: String { self[path: ["metadata", "name"]]?.stringValue ?? "" }

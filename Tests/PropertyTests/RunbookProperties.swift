@@ -3,6 +3,7 @@ import Foundation
 import PropertyBased
 import Restore
 import Testing
+import TestSupport
 
 /// Pieces random runbooks are assembled from: headings, fences of both kinds and lengths,
 /// info strings with attributes, front matter, YAML, placeholders and stray characters.

@@ -229,17 +229,6 @@ func unwrap<T>(_ value: T?, _ what: String) throws -> T {
     return value
 }
 
-/// Runs blocking work on a dedicated thread, off the 2-thread cooperative pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
 // MARK: - Loopback sockets
 
 func loopbackAddress(port: Int) -> sockaddr_in {

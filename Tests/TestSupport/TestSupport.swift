@@ -121,3 +121,19 @@ public func runDrctl(_ arguments: [String], environment: Environment = .current,
     command.timeout = .seconds(300)
     return try command.run()
 }
+
+/// Runs blocking work (a child process, kubectl, an action that polls) on a thread of its
+/// own, off Swift Testing's cooperative pool, which has only as many threads as cores.
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let thread = Thread {
+            do {
+                continuation.resume(returning: try body())
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

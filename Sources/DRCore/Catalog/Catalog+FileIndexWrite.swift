@@ -131,6 +131,6 @@ private struct RawStatement {
 
     private func failure(_ status: Int32) -> DRError {
         let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "SQLite error \(status)"
-        return DRError(.io, "catalog write failed: \(message)")
+        return DRError(.io, "cannot record the file index in the catalog: SQLite says \(message)")
     }
 }

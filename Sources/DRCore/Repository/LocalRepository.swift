@@ -90,20 +90,14 @@ public struct LocalRepository: ObjectStore {
     ) throws -> StoredObject {
         try FileIO.createDirectory("\(root)/tmp", mode: 0o700)
         let temp = "\(root)/tmp/\(FileIO.randomHex(12)).partial"
-        var writer = try FileWriter(path: temp, mode: 0o600)
-        var hasher = SHA256()
-        var size: Int64 = 0
+        var writer = try HashingFileWriter(path: temp)
         do {
-            try produce { bytes in
-                hasher.update(bufferPointer: bytes)
-                size += Int64(bytes.count)
-                try writer.write(bytes)
-            }
+            try produce { try writer.write($0) }
             crash.reach(.objectTmpWritten)
             try writer.sync()
             writer.close()
             crash.reach(.objectFsynced)
-            let sha = hasher.finalize().hexString
+            let sha = writer.sha256
             let final = path(type, sha)
             let dir = (final as NSString).deletingLastPathComponent
             if !FileIO.isDirectory(dir) {
@@ -115,7 +109,7 @@ public struct LocalRepository: ObjectStore {
             try FileIO.rename(temp, to: final)
             crash.reach(.objectRenamed)
             try FileIO.syncDirectory(dir)
-            return StoredObject(type: type, sha256: sha, size: size)
+            return StoredObject(type: type, sha256: sha, size: writer.size)
         } catch {
             writer.close()
             FileIO.remove(temp)

@@ -58,17 +58,9 @@ public enum SecureExtractor {
         }
         var batch = DiskOperation.Batch(writer)
         var result = Result()
-        var entry: OpaquePointer?
         do {
-            while true {
-                let status = archive_read_next_header(reader, &entry)
-                if status == ARCHIVE_EOF { break }
-                guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                    throw session.failure("the archive is corrupt or truncated")
-                }
-                let header = ArchiveReader.entry(entry)
+            while let (entry, header) = try session.nextEntry() {
                 let name = header.path
-                try check(entry, name: name)
                 guard include(name) else {
                     archive_read_data_skip(reader)
                     continue

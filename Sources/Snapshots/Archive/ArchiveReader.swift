@@ -65,6 +65,20 @@ public enum ArchiveReader {
             unmanaged.release()
         }
 
+        /// The next entry (libarchive's pointer and its decoded header), refused by
+        /// ``SecureExtractor/check(_:name:)`` when unsafe; nil at the end of the archive.
+        func nextEntry() throws -> (pointer: OpaquePointer, header: Entry)? {
+            var entry: OpaquePointer?
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { return nil }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw failure("the archive is corrupt or truncated")
+            }
+            let header = ArchiveReader.entry(entry)
+            try SecureExtractor.check(entry, name: header.path)
+            return (entry, header)
+        }
+
         /// Passes the current entry's data blocks (bytes and offset) to `consume`; throws
         /// naming `name` when the archive ends or breaks inside the entry.
         func readData(of name: [UInt8], _ consume: (UnsafeRawBufferPointer, Int64) throws -> Void) throws {

@@ -18,17 +18,8 @@ enum ArchiveScanner {
 
     static func scan(_ source: any ObjectInputStream) throws -> Result {
         let session = try ArchiveReader.Session(source)
-        let reader = session.reader
         var result = Result()
-        var entry: OpaquePointer?
-        while true {
-            let status = archive_read_next_header(reader, &entry)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                throw session.failure("the archive is corrupt or truncated")
-            }
-            let header = ArchiveReader.entry(entry)
-            try SecureExtractor.check(entry, name: header.path)
+        while let (_, header) = try session.nextEntry() {
             if header.type == .regular {
                 var hasher = SHA256()
                 try session.readData(of: header.path) { bytes, _ in

@@ -126,23 +126,17 @@ public struct S3Repository: ObjectStore {
         try FileIO.createDirectory(tmpDir, mode: 0o700)
         let temp = "\(tmpDir)/s3-\(FileIO.randomHex(12)).partial"
         defer { FileIO.remove(temp) }
-        var writer = try FileWriter(path: temp, mode: 0o600)
-        var hasher = SHA256()
-        var size: Int64 = 0
+        var writer = try HashingFileWriter(path: temp)
         do {
-            try produce { bytes in
-                hasher.update(bufferPointer: bytes)
-                size += Int64(bytes.count)
-                try writer.write(bytes)
-            }
+            try produce { try writer.write($0) }
             writer.close()
         } catch {
             writer.close()
             throw error
         }
-        let sha = Data(hasher.finalize()).hexString
+        let sha = writer.sha256
         try client.putFile(key: key(type, sha), path: temp, sha256: sha, headers: retentionHeaders())
-        return StoredObject(type: type, sha256: sha, size: size)
+        return StoredObject(type: type, sha256: sha, size: writer.size)
     }
 
     public func read(_ object: StoredObject, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
