@@ -83,10 +83,7 @@ enum VolumeExtractor {
                 break
             }
         }
-        for record in records.reversed() where record.type == .directory || record.type == .symlink {
-            apply(record, to: Array(staging.utf8) + [UInt8(ascii: "/")] + record.path)
-        }
-        if let root { apply(root, to: Array(staging.utf8)) }
+        try applyMetadata(records, root: root, below: staging)
         clock.lap("extract: checking hashes and applying folder metadata")
         return outcome
     }
@@ -106,19 +103,30 @@ enum VolumeExtractor {
         return withCPath(Array(staging.utf8) + [UInt8(ascii: "/")] + path) { lstat($0, &info) } == 0
     }
 
-    /// Sets a folder's mode, owner (as root) and times, or a symlink's times, from its record.
-    static func apply(_ record: FileRecord, to path: [UInt8]) {
-        withCPath(path) { cPath in
-            var info = stat()
-            guard lstat(cPath, &info) == 0 else { return }
-            let format = info.st_mode & S_IFMT
-            guard format == S_IFDIR || format == S_IFLNK else { return }
-            if geteuid() == 0 { _ = lchown(cPath, record.uid, record.gid) }
-            if format == S_IFDIR { _ = chmod(cPath, mode_t(record.mode)) }
-            let seconds = record.mtimeNs / 1_000_000_000
-            let nanos = record.mtimeNs % 1_000_000_000
-            var times = [timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos)), timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos))]
-            _ = utimensat(AT_FDCWD, cPath, &times, AT_SYMLINK_NOFOLLOW)
+    /// Puts back folder and symlink metadata, deepest first, then the root folder's. Paths go
+    /// through ``ContainedTree``: one that leads through a symlink (only a hostile archive
+    /// makes one) is left alone rather than followed out of `staging`.
+    static func applyMetadata(_ records: [FileRecord], root: FileRecord?, below staging: String) throws {
+        let tree = try ContainedTree(root: staging)
+        for record in records.reversed() where record.type == .directory || record.type == .symlink {
+            guard let (folder, name) = try? tree.parent(of: record.path) else { continue }
+            withCPath(name) { apply(record, folder: folder, name: $0) }
         }
+        if let root { apply(root, folder: AT_FDCWD, name: staging) }
+    }
+
+    /// Sets a folder's mode, owner (as root) and times, or a symlink's owner and times, from
+    /// its record. `name` is looked up in `folder` without following a final symlink.
+    static func apply(_ record: FileRecord, folder: Int32, name: UnsafePointer<CChar>) {
+        var info = stat()
+        guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        let format = info.st_mode & S_IFMT
+        guard format == S_IFDIR || format == S_IFLNK else { return }
+        if geteuid() == 0 { _ = fchownat(folder, name, record.uid, record.gid, AT_SYMLINK_NOFOLLOW) }
+        if format == S_IFDIR { _ = fchmodat(folder, name, mode_t(record.mode), 0) }
+        let seconds = record.mtimeNs / 1_000_000_000
+        let nanos = record.mtimeNs % 1_000_000_000
+        var times = [timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos)), timespec(tv_sec: Int(seconds), tv_nsec: Int(nanos))]
+        _ = utimensat(folder, name, &times, AT_SYMLINK_NOFOLLOW)
     }
 }
