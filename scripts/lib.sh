@@ -6,7 +6,8 @@ DRCTL_PACKAGES=(libarchive-dev libsqlite3-dev libcurl4-openssl-dev libzstd-dev p
 # Test-only (Tests/RunTests): `promtool check metrics` validates the metrics textfile; python3 serves the loopback webhook.
 # Tests/ReportTests: chromium (+ fonts) screenshots the HTML drill report; libxml2 backs FoundationXML's XMLParser.
 # python3-venv: the venv for moto_server and the aws CLI (Tests/S3Tests, ensure_python_tools).
-DRCTL_TEST_PACKAGES=(prometheus python3 python3-venv chromium fonts-liberation libxml2)
+# b3sum: the reference BLAKE3 tool that Tests/DRCoreTests/BLAKE3Tests checks digests against.
+DRCTL_TEST_PACKAGES=(prometheus python3 python3-venv chromium fonts-liberation libxml2 b3sum)
 
 # Installs whichever of the given Debian packages are missing (apt-get update first).
 ensure_packages() {

@@ -28,7 +28,9 @@ struct SnapshotsFind: ParsableCommand {
         var snapshot: String
         var dataTime: String
         var size: Int64
+        /// The content hash, under its algorithm's name (the snapshot's `content_hash`).
         var sha256: String?
+        var blake3: String?
     }
 
     func run() throws {
@@ -53,9 +55,12 @@ struct SnapshotsFind: ParsableCommand {
             for key in keys {
                 for (snapshot, record) in try catalog.history(of: key, source: source.name) {
                     guard let record else { continue }
+                    let algorithm = try ContentHash(meta: snapshot.meta)
                     matches.append(Match(
                         source: source.name, path: PathKey.display(key), snapshot: snapshot.id,
-                        dataTime: ISO8601.format(snapshot.dataTime), size: record.size, sha256: record.hash?.hexString))
+                        dataTime: ISO8601.format(snapshot.dataTime), size: record.size,
+                        sha256: algorithm == .sha256 ? record.hash?.hexString : nil,
+                        blake3: algorithm == .blake3 ? record.hash?.hexString : nil))
                 }
             }
         }

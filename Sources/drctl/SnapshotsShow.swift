@@ -70,18 +70,22 @@ struct SnapshotsShow: ParsableCommand {
         var uid: UInt32
         var gid: UInt32
         var mtimeNs: Int64
+        /// The content hash, under its algorithm's name (the snapshot's `content_hash`).
         var sha256: String?
+        var blake3: String?
         var linkTarget: String?
     }
 
     func listFiles(_ snapshot: SnapshotRecord, _ catalog: Catalog) throws {
         var rows: [FileRow] = []
+        let algorithm = try ContentHash(meta: snapshot.meta)
         try catalog.files(at: snapshot.id) { record in
             guard !record.key.isEmpty else { return }
             rows.append(FileRow(
                 path: PathKey.display(record.path), type: record.type.rawValue, size: record.size,
                 mode: String(record.mode, radix: 8), uid: record.uid, gid: record.gid, mtimeNs: record.mtimeNs,
-                sha256: record.hash?.hexString, linkTarget: record.linkTarget.map(PathKey.display)))
+                sha256: algorithm == .sha256 ? record.hash?.hexString : nil,
+                blake3: algorithm == .blake3 ? record.hash?.hexString : nil, linkTarget: record.linkTarget.map(PathKey.display)))
         }
         if json { return try Terminal.json(rows) }
         Terminal.table(

@@ -85,7 +85,7 @@ struct HostileArchiveTests {
                 try expectRefused(archive, target: "\(dir)/target-\(index)", outside: outside, mentions: mention)
                 // `drctl verify --read-data` walks archives with the same entry checks, writing nothing.
                 if !["link/pwned", "up/outside/escape", "escape", "a symlink of that name exists", "hard link to s"].contains(mention) {
-                    let scanned = try #require(throws: VolumeArchiveError.self) { try ArchiveScanner.scan(try FileStream(archive)) }
+                    let scanned = try #require(throws: VolumeArchiveError.self) { try ArchiveScanner.scan(try FileStream(archive), contentHash: .blake3) }
                     #expect(scanned.code == .unsafeEntry, "\(index): \(scanned)")
                 }
             }

@@ -113,7 +113,11 @@ struct CLITests {
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(files.stdout)) as? [[String: Any]])
             let config_php = try #require(rows.first { $0["path"] as? String == "wp-config.php" })
             #expect(config_php["mode"] as? String == "600")
-            #expect((config_php["sha256"] as? String)?.count == 64)
+            // The content hash is named by its algorithm (BLAKE3 by default) and is what b3sum prints.
+            #expect(config_php["sha256"] == nil)
+            let b3sum = try Environment.current.require("b3sum", purpose: "cross-check content hashes")
+            let printed = try Command(b3sum, ["--no-names", "\(dir)/vol/wp-config.php"]).run().stdoutText
+            #expect((config_php["blake3"] as? String).map { printed.hasPrefix($0) } == true, "\(printed)")
 
             let found = try runDrctl(["snapshots", "find", "wp-config.php", "--config", config])
             #expect(found.status == 0)

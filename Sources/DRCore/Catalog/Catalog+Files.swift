@@ -110,6 +110,17 @@ extension Catalog {
                     """, arguments: [Data(PathKey.key(Array(path.utf8))), source])
         }
     }
+
+    /// Test support: sets (or, with nil, removes) one key of a snapshot's meta, as an older or
+    /// newer drctl would have written it.
+    package func setSnapshotMetaForTesting(_ snapshotID: String, key: String, value: String?) throws {
+        try write { db in
+            try db.execute(
+                sql: value == nil ? "UPDATE snapshot SET meta = json_remove(meta, '$.' || ?) WHERE id = ?"
+                    : "UPDATE snapshot SET meta = json_set(meta, '$.' || ?, ?) WHERE id = ?",
+                arguments: value.map { [key, $0, snapshotID] } ?? [key, snapshotID])
+        }
+    }
 }
 
 extension Catalog {

@@ -10,12 +10,17 @@ public struct PVCArchiveSourceConfig: Sendable, Equatable {
     public var hooks: Hooks
     /// When to take a full archive instead of an incremental one.
     public var fullEvery: FullEvery?
+    /// The per-file content hash of new chains (`content_hash:`); an incremental keeps its
+    /// chain's. BLAKE3 unless configured.
+    public var contentHash: ContentHash
 
-    public init(path: String, exclude: [String] = [], hooks: Hooks = Hooks(), fullEvery: FullEvery? = nil) {
+    public init(path: String, exclude: [String] = [], hooks: Hooks = Hooks(), fullEvery: FullEvery? = nil,
+                contentHash: ContentHash = .blake3) {
         self.path = path
         self.exclude = exclude
         self.hooks = hooks
         self.fullEvery = fullEvery
+        self.contentHash = contentHash
     }
 
     /// Commands around a snapshot. A failing pre-hook fails the snapshot; post-hooks always run.

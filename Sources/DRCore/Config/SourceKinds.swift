@@ -46,7 +46,7 @@ extension GitBundleSourceConfig {
 }
 
 extension PVCArchiveSourceConfig {
-    static let keys = ["path", "exclude", "hooks", "full_every"]
+    static let keys = ["path", "exclude", "hooks", "full_every", "content_hash"]
 
     static func parse(_ reader: MappingReader) throws(ConfigError) -> PVCArchiveSourceConfig {
         let path = try reader.requiredPath("path", expected: "a string (the mounted volume's path)")
@@ -66,7 +66,16 @@ extension PVCArchiveSourceConfig {
             hooks.post = try parseHooks(hooksReader, "post")
         }
         let fullEvery = try parseFullEvery(reader)
-        return PVCArchiveSourceConfig(path: path, exclude: exclude, hooks: hooks, fullEvery: fullEvery)
+        var contentHash = ContentHash.blake3
+        let names = ContentHash.allCases.map(\.rawValue).joined(separator: " or ")
+        if let name = try reader.string("content_hash", required: false, expected: names) {
+            guard let algorithm = ContentHash(rawValue: name) else {
+                throw reader.ctx.error(reader.entry("content_hash")?.value.mark, reader.field("content_hash"),
+                                       "expected \(names), found `\(name)`")
+            }
+            contentHash = algorithm
+        }
+        return PVCArchiveSourceConfig(path: path, exclude: exclude, hooks: hooks, fullEvery: fullEvery, contentHash: contentHash)
     }
 
     static func parseHooks(_ reader: MappingReader, _ key: String) throws(ConfigError) -> [HookCommand] {

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
 import DRCore
 import Foundation
 import Snapshots
@@ -108,14 +107,16 @@ struct DrillVerifier {
 
     private func verifyVolume(_ id: String, source: String) throws -> DrillCheck {
         let root = sandbox.volume(source)
+        let snapshot = try workspace.catalog.snapshot(matching: id)
+        let algorithm = try ContentHash(meta: snapshot.meta)
         var problems: [String] = []
         var checked = 0
-        try workspace.catalog.files(at: id) { record in
+        try workspace.catalog.files(at: snapshot.id) { record in
             guard record.type == .regular, let expected = record.hash else { return }
             checked += 1
             let display = PathKey.display(record.key)
             let file = "\(root)/\(String(decoding: record.path, as: UTF8.self))"
-            guard let actual = Self.sha256(file) else {
+            guard let actual = Self.contentHash(file, algorithm) else {
                 problems.append("\(display) is missing")
                 return
             }
@@ -126,19 +127,19 @@ struct DrillVerifier {
             detail: problems.isEmpty ? "\(checked) file(s) equal to the catalog" : problems.prefix(20).joined(separator: "; "))
     }
 
-    /// SHA-256 of a file's content, or nil when it cannot be read.
-    static func sha256(_ path: String) -> [UInt8]? {
+    /// The content hash of a file, or nil when it cannot be read.
+    static func contentHash(_ path: String, _ algorithm: ContentHash) -> [UInt8]? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        var hasher = algorithm.hasher()
         while true {
             // `read(upToCount:)` returns nil (not empty data) at the end of the file.
             let chunk: Data?
             do { chunk = try handle.read(upToCount: 1 << 20) } catch { return nil }
             guard let chunk, !chunk.isEmpty else { break }
-            hasher.update(data: chunk)
+            chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
-        return Array(hasher.finalize())
+        return hasher.finalize()
     }
 
     // MARK: - Exports

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 internal import CArchive
-internal import Crypto
 public import DRCore
 
 /// Extracts a (zstd-compressed) tar stream into a folder without ever writing outside it.
@@ -22,15 +21,16 @@ public enum SecureExtractor {
     public struct Result: Sendable {
         public var entries = 0
         public var bytes: Int64 = 0
-        /// SHA-256 of each regular file's content as written, by relative path.
+        /// The content hash of each regular file as written, by relative path.
         public var hashes: [[UInt8]: [UInt8]] = [:]
     }
 
-    /// Extracts the entries whose relative path passes `include` into `directory`;
-    /// `afterEntry` is called once each extracted entry has been queued for the disk writer.
+    /// Extracts the entries whose relative path passes `include` into `directory`, hashing
+    /// regular files with `contentHash`; `afterEntry` is called once each extracted entry has
+    /// been queued for the disk writer.
     public static func extract(
         _ source: any ObjectInputStream, into directory: String, include: ([UInt8]) -> Bool = { _ in true },
-        afterEntry: () -> Void = {}
+        contentHash: ContentHash = .blake3, afterEntry: () -> Void = {}
     ) throws -> Result {
         guard let real = realpath(directory, nil) else {
             throw VolumeArchiveError(.io, "cannot resolve the extraction folder \(directory)")
@@ -81,13 +81,13 @@ public enum SecureExtractor {
                 }
                 try batch.add(.header(ClonedEntry(clone), name: name, isDirectory: header.type == .directory, hardlink: hardlink))
                 if header.type == .regular {
-                    var hasher = SHA256()
+                    var hasher = contentHash.hasher()
                     try session.readData(of: name) { bytes, offset in
                         hasher.update(bufferPointer: bytes)
                         try batch.add(.data(Array(bytes), offset: offset), bytes: bytes.count)
                         result.bytes += Int64(bytes.count)
                     }
-                    result.hashes[name] = Array(hasher.finalize())
+                    result.hashes[name] = hasher.finalize()
                 }
                 try batch.add(.finish(name: name))
                 result.entries += 1

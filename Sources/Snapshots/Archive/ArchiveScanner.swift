@@ -2,31 +2,30 @@
 import Glibc
 #endif
 internal import CArchive
-internal import Crypto
 import DRCore
 
 /// Reads a (zstd-compressed) tar stream end to end without writing anything: every header
 /// is checked as ``SecureExtractor`` would check it, and every regular file's content is
-/// hashed. `drctl verify --read-data` uses it to walk volume archives.
+/// hashed with the snapshot's ``ContentHash``. `drctl verify --read-data` uses it to walk volume archives.
 enum ArchiveScanner {
     struct Result {
         var entries = 0
         var bytes: Int64 = 0
-        /// SHA-256 of each regular file's content, by relative path.
+        /// The content hash of each regular file, by relative path.
         var hashes: [[UInt8]: [UInt8]] = [:]
     }
 
-    static func scan(_ source: any ObjectInputStream) throws -> Result {
+    static func scan(_ source: any ObjectInputStream, contentHash: ContentHash) throws -> Result {
         let session = try ArchiveReader.Session(source)
         var result = Result()
         while let (_, header) = try session.nextEntry() {
             if header.type == .regular {
-                var hasher = SHA256()
+                var hasher = contentHash.hasher()
                 try session.readData(of: header.path) { bytes, _ in
                     hasher.update(bufferPointer: bytes)
                     result.bytes += Int64(bytes.count)
                 }
-                result.hashes[header.path] = Array(hasher.finalize())
+                result.hashes[header.path] = hasher.finalize()
             }
             result.entries += 1
         }

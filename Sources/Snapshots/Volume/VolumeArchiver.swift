@@ -1,6 +1,5 @@
 import DRCore
 import Foundation
-internal import Crypto
 
 /// Writes the archive of a volume snapshot and reads it back to verify it.
 enum VolumeArchiver {
@@ -14,10 +13,11 @@ enum VolumeArchiver {
         var tarBytes: Int64
     }
 
-    /// Archives `entries` (in key order) into one object: pax tar → zstd → age → repository.
+    /// Archives `entries` (in key order) into one object: pax tar → zstd → age → repository,
+    /// hashing every regular file's content with `contentHash`.
     static func archive(
-        _ entries: [WalkEntry], volume: String, source: String, totalBytes: Int64, options: BackupOptions,
-        in workspace: Workspace
+        _ entries: [WalkEntry], volume: String, source: String, totalBytes: Int64, contentHash: ContentHash,
+        options: BackupOptions, in workspace: Workspace
     ) throws -> Archived {
         var records: [FileRecord] = []
         records.reserveCapacity(entries.count)
@@ -55,13 +55,13 @@ enum VolumeArchiver {
             }
             var done: Int64 = 0
             for (index, entry) in entries.enumerated() {
-                var hasher = SHA256()
+                var hasher = contentHash.hasher()
                 let isRegular = entry.record.type == .regular
                 do {
                     var record = try writer.addEntry(
                         from: volumeBytes + [UInt8(ascii: "/")] + entry.path, as: entry.path,
                         observe: isRegular ? { hasher.update(bufferPointer: $0) } : nil)
-                    if record.type == .regular { record.hash = Array(hasher.finalize()) }
+                    if record.type == .regular { record.hash = hasher.finalize() }
                     record.entry = Int64(records.count)
                     records.append(record)
                 } catch let error as VolumeArchiveError where error.code == .fileChangedDuringRead {

@@ -19,6 +19,7 @@ enum VolumeExtractor {
 
     static func extract(_ snapshot: SnapshotRecord, into staging: String, include: [Glob], in workspace: Workspace) throws -> Outcome {
         let catalog = workspace.catalog
+        let contentHash = try ContentHash(meta: snapshot.meta)
         let clock = PhaseClock(source: snapshot.source, logger: workspace.logger)
         var records: [FileRecord] = []
         var root: FileRecord?
@@ -55,7 +56,7 @@ enum VolumeExtractor {
                 do {
                     let stream = try ZstdDecoder.backgroundStream(item.object, codec: workspace.codec)
                     defer { stream.cancel() }
-                    let result = try SecureExtractor.extract(stream, into: staging, include: { paths.contains($0) }) {
+                    let result = try SecureExtractor.extract(stream, into: staging, include: { paths.contains($0) }, contentHash: contentHash) {
                         extracted += 1
                         if extracted == half { crash.reach(.extractMid) }
                     }

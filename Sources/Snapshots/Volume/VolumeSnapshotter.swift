@@ -1,6 +1,5 @@
 public import DRCore
 import Foundation
-internal import Crypto
 internal import Logging
 
 /// Snapshots a directory tree (a mounted persistent volume) as a pax tar archive,
@@ -59,6 +58,8 @@ public struct VolumeSnapshotter: Snapshotter {
         let catalog = workspace.catalog
         let fullReason = try Self.fullReason(previous: previous, spec: spec, source: source.name, in: workspace)
         let full = fullReason != nil
+        // A new chain uses the configured content hash; an incremental keeps its chain's.
+        let contentHash = try full ? spec.contentHash : ContentHash(meta: previous?.meta ?? [:])
         let dataTime = workspace.now()
         var walker = VolumeWalker(root: spec.path, exclude: spec.exclude.map(Glob.init))
 
@@ -76,7 +77,7 @@ public struct VolumeSnapshotter: Snapshotter {
                 var unchanged = false
                 if let old = state, old.key == entry.record.key {
                     state = try next()
-                    unchanged = Self.unchanged(old, entry, rehash: options.rehash, volume: spec.path)
+                    unchanged = Self.unchanged(old, entry, rehash: options.rehash ? contentHash : nil, volume: spec.path)
                 }
                 if unchanged {
                     plan.unchanged += 1
@@ -107,8 +108,8 @@ public struct VolumeSnapshotter: Snapshotter {
         if let root = plan.root { records.append(root) }
         if !plan.archive.isEmpty {
             let archived = try VolumeArchiver.archive(
-                plan.archive, volume: spec.path, source: source.name, totalBytes: plan.bytes, options: options,
-                in: workspace)
+                plan.archive, volume: spec.path, source: source.name, totalBytes: plan.bytes, contentHash: contentHash,
+                options: options, in: workspace)
             objects.append(SnapshotObject(object: archived.object, role: "archive"))
             tarBytes = archived.tarBytes
             records += archived.records
@@ -136,7 +137,7 @@ public struct VolumeSnapshotter: Snapshotter {
         return SnapshotDraft(
             level: full ? .full : .incremental, parentID: full ? nil : previous?.id, dataTime: dataTime,
             objects: objects, files: plan.entries, fileIndex: FileIndexUpdate(records: records, replacesState: full),
-            meta: ["path": spec.path], verifiedAt: workspace.now(), verifyResult: verifyResult, note: note)
+            meta: ["path": spec.path, ContentHash.metaKey: contentHash.rawValue], verifiedAt: workspace.now(), verifyResult: verifyResult, note: note)
     }
 
     /// Why this snapshot must be full, or nil for an incremental.
@@ -154,21 +155,21 @@ public struct VolumeSnapshotter: Snapshotter {
     }
 
     /// The change rule (docs/ARCHITECTURE.md): metadata equal, inode ignored; with
-    /// `rehash`, regular files must also hash to the recorded content hash.
-    static func unchanged(_ old: FileRecord, _ entry: WalkEntry, rehash: Bool, volume: String) -> Bool {
+    /// `rehash` (the chain's content hash), regular files must also hash to the recorded hash.
+    static func unchanged(_ old: FileRecord, _ entry: WalkEntry, rehash: ContentHash?, volume: String) -> Bool {
         var current = entry.record
         if old.type == .hardlink && current.type == .regular { current.type = .hardlink; current.linkTarget = old.linkTarget }
         guard old.sameMetadata(as: current) else { return false }
         // Hard links carry no hash of their own: their first path's entry is rehashed.
-        guard rehash, old.type == .regular else { return true }
-        return (try? contentHash(Array(volume.utf8) + [UInt8(ascii: "/")] + entry.path)) == old.hash
+        guard let rehash, old.type == .regular else { return true }
+        return (try? contentHash(Array(volume.utf8) + [UInt8(ascii: "/")] + entry.path, rehash)) == old.hash
     }
 
-    static func contentHash(_ path: [UInt8]) throws -> [UInt8] {
+    static func contentHash(_ path: [UInt8], _ algorithm: ContentHash) throws -> [UInt8] {
         var reader = try FileReader(pathBytes: path)
-        var hasher = SHA256()
-        while let chunk = try reader.next() { hasher.update(data: chunk) }
-        return Array(hasher.finalize())
+        var hasher = algorithm.hasher()
+        while let chunk = try reader.next() { chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+        return hasher.finalize()
     }
 }
 
