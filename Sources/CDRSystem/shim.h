@@ -31,4 +31,8 @@ static inline int drctl_start_writeback(int fd, off_t offset, off_t nbytes) {
     return sync_file_range(fd, offset, nbytes, 2 /* SYNC_FILE_RANGE_WRITE */);
 }
 
+/// O_DIRECT (glibc defines it only under _GNU_SOURCE; `__O_DIRECT` always): writes
+/// bypass the page cache. Its value differs between architectures.
+static inline int drctl_o_direct(void) { return __O_DIRECT; }
+
 #endif

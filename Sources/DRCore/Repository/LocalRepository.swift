@@ -90,7 +90,8 @@ public struct LocalRepository: ObjectStore {
     ) throws -> StoredObject {
         try FileIO.createDirectory("\(root)/tmp", mode: 0o700)
         let temp = "\(root)/tmp/\(FileIO.randomHex(12)).partial"
-        var writer = try HashingFileWriter(path: temp)
+        // Direct I/O: an object is not read back soon, so it should not fill the page cache.
+        var writer = try HashingFileWriter(path: temp, direct: true)
         do {
             try produce { try writer.write($0) }
             crash.reach(.objectTmpWritten)

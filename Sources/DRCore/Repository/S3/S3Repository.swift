@@ -126,7 +126,7 @@ public struct S3Repository: ObjectStore {
         try FileIO.createDirectory(tmpDir, mode: 0o700)
         let temp = "\(tmpDir)/s3-\(FileIO.randomHex(12)).partial"
         defer { FileIO.remove(temp) }
-        var writer = try HashingFileWriter(path: temp)
+        var writer = try HashingFileWriter(path: temp, direct: false)
         do {
             try produce { try writer.write($0) }
             writer.close()
