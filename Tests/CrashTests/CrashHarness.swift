@@ -6,21 +6,9 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A reproducible random source (SplitMix64) so a failing run of random kills can be
-/// replayed: every test prints its seed, and `DRCTL_CRASH_SEED` fixes it.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Random kills replay from a seed: every test prints its seed, and `DRCTL_CRASH_SEED`
+/// fixes it.
+extension SeededRandom {
     /// The seed for a test: `DRCTL_CRASH_SEED` when set (read only), else a fresh one.
     static func seed() -> UInt64 {
         if let text = Environment.current["DRCTL_CRASH_SEED"], let value = UInt64(text) { return value }

@@ -3,18 +3,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A seeded generator (SplitMix64), so failures reproduce.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("BLAKE3")
 struct BLAKE3Tests {
     /// The official test vectors' inputs (byte i is i % 251) with their 32-byte hashes,
@@ -76,7 +64,7 @@ struct BLAKE3Tests {
 
     /// `count` bytes from a seeded generator.
     static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var rng = SplitMix64(state: seed)
+        var rng = SeededRandom(seed: seed)
         let words = (count + 7) / 8
         let bytes = [UInt8](unsafeUninitializedCapacity: words * 8) { buffer, initialized in
             let raw = UnsafeMutableRawBufferPointer(buffer)
@@ -174,7 +162,7 @@ struct BLAKE3Tests {
 
     @Test("SIMD and portable code agree on random data, fed in random pieces", arguments: BLAKE3.implementations + ["dispatched"])
     func agreement(hasher name: String) throws {
-        var rng = SplitMix64(state: 0xD1CE ^ UInt64(name.utf8.count))
+        var rng = SeededRandom(seed: 0xD1CE ^ UInt64(name.utf8.count))
         var mismatches: [Int] = []
         for length in Self.agreementLengths {
             let start = Int.random(in: 0...(Self.random.count - length), using: &rng)
