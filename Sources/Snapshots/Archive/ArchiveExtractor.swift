@@ -10,9 +10,9 @@ public import DRCore
 /// device nodes, FIFOs, sockets and absurd sizes are refused. Before libarchive writes an
 /// entry, its folders (and a hard link's target folders) are opened from the extraction
 /// root one name at a time without following symlinks (``ContainedTree``), so nothing is
-/// written through a symlink, including one the same archive created. libarchive writes
-/// below the folder's real (symlink-free) path with `SECURE_NODOTDOT` and never
-/// overwrites an existing file.
+/// written through a symlink, including one the same archive created, and an entry whose
+/// name already exists is refused. libarchive writes below the folder's real
+/// (symlink-free) path with `SECURE_NODOTDOT` and `NO_OVERWRITE`.
 public enum SecureExtractor {
     /// The largest entry accepted (1 TiB).
     public static let maximumEntrySize: Int64 = 1 << 40
@@ -189,18 +189,17 @@ public enum SecureExtractor {
                         current = name
                         skipping = false
                         if let hardlink { try checkHardLink(entry.pointer, name: name, target: hardlink, below: tree) }
-                        // `mode` and `checkParents` refuse a symlink on the way to the entry.
-                        if isDirectory, let mode = try tree.mode(of: name) {
-                            // An existing folder is a parent made earlier; anything else there
-                            // must not be taken for one (libarchive would follow a symlink).
-                            guard mode & S_IFMT == S_IFDIR else {
-                                let what = mode & S_IFMT == S_IFLNK ? "a symlink" : "a file"
-                                throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(PathKey.display(name)): \(what) of that name exists, and a folder is not made over it")
+                        // `mode` refuses a symlink on the way to the entry.
+                        if let mode = try tree.mode(of: name) {
+                            // An existing folder is a parent made earlier. Anything else there
+                            // came from an earlier entry of the same name: nothing is made over
+                            // it or written through it.
+                            guard isDirectory, mode & S_IFMT == S_IFDIR else {
+                                let what = mode & S_IFMT == S_IFLNK ? "a symlink" : mode & S_IFMT == S_IFDIR ? "a folder" : "a file"
+                                throw VolumeArchiveError(.unsafeEntry, "refusing archive entry \(PathKey.display(name)): \(what) of that name exists, and nothing is written over or through it")
                             }
                             skipping = true
                             continue
-                        } else if !isDirectory {
-                            try tree.checkParents(of: name)
                         }
                         guard archive_write_header(disk, entry.pointer) == ARCHIVE_OK else {
                             let detail = archive_error_string(disk).map { String(cString: $0) } ?? "refused"

@@ -44,12 +44,6 @@ final class ContainedTree {
         return (descriptor, name)
     }
 
-    /// Throws unless every folder on the way to `path` is a real folder (missing ones are fine:
-    /// they will be made).
-    func checkParents(of path: [UInt8]) throws {
-        _ = try parent(of: path)
-    }
-
     /// The `st_mode` of `path` as `lstat` sees it, or nil when it (or a folder on the way)
     /// does not exist.
     func mode(of path: [UInt8]) throws -> mode_t? {
