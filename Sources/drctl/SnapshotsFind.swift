@@ -55,7 +55,7 @@ struct SnapshotsFind: ParsableCommand {
             for key in keys {
                 for (snapshot, record) in try catalog.history(of: key, source: source.name) {
                     guard let record else { continue }
-                    let algorithm = try ContentHash(meta: snapshot.meta)
+                    let algorithm = try ContentHash(of: snapshot)
                     matches.append(Match(
                         source: source.name, path: PathKey.display(key), snapshot: snapshot.id,
                         dataTime: ISO8601.format(snapshot.dataTime), size: record.size,

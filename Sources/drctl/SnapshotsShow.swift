@@ -78,7 +78,7 @@ struct SnapshotsShow: ParsableCommand {
 
     func listFiles(_ snapshot: SnapshotRecord, _ catalog: Catalog) throws {
         var rows: [FileRow] = []
-        let algorithm = try ContentHash(meta: snapshot.meta)
+        let algorithm = try ContentHash(of: snapshot)
         try catalog.files(at: snapshot.id) { record in
             guard !record.key.isEmpty else { return }
             rows.append(FileRow(

@@ -14,15 +14,15 @@ public enum ContentHash: String, Sendable, CaseIterable {
     /// The snapshot meta key naming the algorithm.
     public static let metaKey = "content_hash"
 
-    /// The algorithm a snapshot's `meta` names; SHA-256 when it names none.
-    public init(meta: [String: String]) throws {
-        guard let name = meta[Self.metaKey] else {
+    /// The algorithm `snapshot` records in its meta; SHA-256 when it records none.
+    public init(of snapshot: SnapshotRecord) throws {
+        guard let name = snapshot.meta[Self.metaKey] else {
             self = .sha256
             return
         }
         guard let algorithm = ContentHash(rawValue: name) else {
-            throw DRError(.dataCorrupt, "the snapshot's content hash `\(name)` is unknown to this drctl (it knows \(Self.allCases.map(\.rawValue).joined(separator: ", ")))",
-                          hint: "a newer drctl may have written it")
+            throw DRError(.dataCorrupt, "snapshot \(snapshot.shortID) records its file hashes as `\(name)`, which this drctl does not know (it knows \(Self.allCases.map(\.rawValue).joined(separator: ", ")))",
+                          hint: "a newer drctl may have written it; use that version to restore or verify it")
         }
         self = algorithm
     }
@@ -48,29 +48,38 @@ public enum ContentHash: String, Sendable, CaseIterable {
 
 /// Hashes content incrementally with a ``ContentHash`` algorithm.
 public struct ContentHasher {
-    private var sha256: SHA256?
-    private var blake3: BLAKE3?
+    private enum State {
+        case sha256(SHA256)
+        case blake3(BLAKE3)
+    }
+
+    private var state: State
 
     /// A hasher for `algorithm`.
     public init(_ algorithm: ContentHash) {
         switch algorithm {
-        case .sha256: sha256 = SHA256()
-        case .blake3: blake3 = BLAKE3()
+        case .sha256: state = .sha256(SHA256())
+        case .blake3: state = .blake3(BLAKE3())
         }
     }
 
     /// Adds bytes.
     public mutating func update(bufferPointer bytes: UnsafeRawBufferPointer) {
-        if blake3 != nil {
-            blake3?.update(bufferPointer: bytes)
-        } else {
-            sha256?.update(bufferPointer: bytes)
+        switch state {
+        case .sha256(var hasher):
+            hasher.update(bufferPointer: bytes)
+            state = .sha256(hasher)
+        case .blake3(var hasher):
+            hasher.update(bufferPointer: bytes)
+            state = .blake3(hasher)
         }
     }
 
     /// The 32-byte hash of everything added.
     public func finalize() -> [UInt8] {
-        if let blake3 { return blake3.finalize() }
-        return sha256.map { Array($0.finalize()) } ?? []
+        switch state {
+        case .sha256(let hasher): Array(hasher.finalize())
+        case .blake3(let hasher): hasher.finalize()
+        }
     }
 }

@@ -108,7 +108,7 @@ struct DrillVerifier {
     private func verifyVolume(_ id: String, source: String) throws -> DrillCheck {
         let root = sandbox.volume(source)
         let snapshot = try workspace.catalog.snapshot(matching: id)
-        let algorithm = try ContentHash(meta: snapshot.meta)
+        let algorithm = try ContentHash(of: snapshot)
         var problems: [String] = []
         var checked = 0
         try workspace.catalog.files(at: snapshot.id) { record in

@@ -110,7 +110,7 @@ struct VerifyRun {
             if role == "archive" && decrypts {
                 let stream = try ZstdDecoder.backgroundStream(object, codec: codec)
                 defer { stream.cancel() }
-                let scanned = try ArchiveScanner.scan(stream, contentHash: ContentHash(meta: snapshot.meta))
+                let scanned = try ArchiveScanner.scan(stream, contentHash: ContentHash(of: snapshot))
                 var mismatched: [String] = []
                 try workspace.catalog.ownFiles(of: snapshot.id) { record in
                     guard record.object == sha, record.type == .regular else { return }

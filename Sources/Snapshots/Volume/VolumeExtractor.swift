@@ -19,7 +19,7 @@ enum VolumeExtractor {
 
     static func extract(_ snapshot: SnapshotRecord, into staging: String, include: [Glob], in workspace: Workspace) throws -> Outcome {
         let catalog = workspace.catalog
-        let contentHash = try ContentHash(meta: snapshot.meta)
+        let contentHash = try ContentHash(of: snapshot)
         let clock = PhaseClock(source: snapshot.source, logger: workspace.logger)
         var records: [FileRecord] = []
         var root: FileRecord?

@@ -59,7 +59,7 @@ public struct VolumeSnapshotter: Snapshotter {
         let fullReason = try Self.fullReason(previous: previous, spec: spec, source: source.name, in: workspace)
         let full = fullReason != nil
         // A new chain uses the configured content hash; an incremental keeps its chain's.
-        let contentHash = try full ? spec.contentHash : ContentHash(meta: previous?.meta ?? [:])
+        let contentHash = try (full ? nil : previous).map { try ContentHash(of: $0) } ?? spec.contentHash
         let dataTime = workspace.now()
         var walker = VolumeWalker(root: spec.path, exclude: spec.exclude.map(Glob.init))
 
